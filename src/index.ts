@@ -1,0 +1,2 @@
+/** glide-studio public API. */
+export { native } from "./native.js";
