@@ -1,15 +1,12 @@
-// Module entry: registers every native function the TypeScript layer (src/native.ts) declares.
+// Module entry: runs every registration made with GLIDE_EXPORT / GLIDE_REGISTER (see registry.h).
 #include <napi.h>
-#include <omp.h>
+
+#include "addon/registry.h"
 
 namespace {
 
-Napi::Value thread_count(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), omp_get_max_threads());
-}
-
 Napi::Object init(Napi::Env env, Napi::Object exports) {
-  exports.Set("threadCount", Napi::Function::New(env, thread_count));
+  for (auto& registrar : glide::addon::registrars()) registrar(env, exports);
   return exports;
 }
 
