@@ -1,2 +1,3 @@
 /** glide-studio public API. */
 export { native } from "./native.js";
+export * from "./diffusion/index.js";
