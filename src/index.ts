@@ -1,3 +1,4 @@
 /** glide-studio public API. */
 export { native } from "./native.js";
 export * from "./diffusion/index.js";
+export * from "./checkpoint/index.js";
