@@ -2,3 +2,5 @@
 export { native } from "./native.js";
 export * from "./diffusion/index.js";
 export * from "./checkpoint/index.js";
+export * from "./graph/index.js";
+export * from "./image/index.js";
