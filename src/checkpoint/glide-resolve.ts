@@ -109,24 +109,38 @@ function checkConfig(file: string, c: GlideConfig, optionsFrom: string): void {
   }
 }
 
-/** Every expected tensor present with its shape, and nothing else; errors list up to 5 offending tensors. */
+/**
+ * Every expected tensor present with its shape, and nothing else. The error names the first offending tensor
+ * in module order, then up to 3 of each kind of problem.
+ */
 function validateTensors(index: CheckpointIndex, c: GlideConfig): void {
   const expected = expectedGlideTensors(c);
-  const problems: string[] = [];
+  const kinds = { "mis-shaped": [] as string[], missing: [] as string[], unexpected: [] as string[] };
+  const all: string[] = [];
+  const report = (kind: keyof typeof kinds, msg: string): void => {
+    kinds[kind].push(msg);
+    all.push(msg);
+  };
   for (const [name, shape] of expected) {
     const e = index.tensors.get(name);
-    if (!e) problems.push(`missing tensor ${name} (expected shape [${shape}])`);
+    if (!e) report("missing", `missing tensor ${name} (expected shape [${shape}])`);
     else if (e.shape.length !== shape.length || e.shape.some((n, i) => n !== shape[i])) {
-      problems.push(`tensor ${name} has shape [${e.shape}] but the config expects [${shape}]`);
+      report("mis-shaped", `tensor ${name} has shape [${e.shape}] but the config expects [${shape}]`);
     }
   }
   for (const name of index.tensors.keys()) {
-    if (!expected.has(name)) problems.push(`unexpected tensor ${name} (not part of a GLIDE ${glideKind(c)} UNet with this config)`);
+    if (!expected.has(name)) report("unexpected", `unexpected tensor ${name} (not part of a GLIDE ${glideKind(c)} UNet with this config)`);
   }
-  if (problems.length === 0) return;
+  if (all.length === 0) return;
+  const lines: string[] = [];
+  for (const [kind, msgs] of Object.entries(kinds)) {
+    if (msgs.length === 0) continue;
+    lines.push(`${msgs.length} ${kind}:`, ...msgs.slice(0, 3).map((m) => `  ${m}`));
+    if (msgs.length > 3) lines.push(`  … and ${msgs.length - 3} more`);
+  }
   const summary =
     `num_channels=${c.num_channels} channel_mult=${c.channel_mult} num_res_blocks=${c.num_res_blocks} ` +
-    `attention_resolutions=${c.attention_resolutions} image_size=${c.image_size} xf_width=${c.xf_width} xf_layers=${c.xf_layers}`;
-  const more = problems.length > 5 ? `\n  … and ${problems.length - 5} more` : "";
-  throw new Error(`${index.file}: ${problems[0]}${problems.length > 1 ? `\n  ${problems.slice(1, 5).join("\n  ")}` : ""}${more}\n  (config: ${summary})`);
+    `attention_resolutions=${c.attention_resolutions} image_size=${c.image_size} resblock_updown=${c.resblock_updown} ` +
+    `use_scale_shift_norm=${c.use_scale_shift_norm} xf_width=${c.xf_width} xf_layers=${c.xf_layers}`;
+  throw new Error(`${index.file}: ${all[0]}\n  ${lines.join("\n  ")}\n  (config: ${summary})`);
 }
