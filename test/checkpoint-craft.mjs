@@ -51,13 +51,17 @@ export function stateDictPickle(tensors) {
   return p.stop().bytes();
 }
 
-/** Writes a torch-style zip: `<prefix>/data.pkl`, `<prefix>/data/<key>` members, `<prefix>/version`. */
-export async function writeTorchZip(file, { prefix = "archive", pickle, storages = {} }) {
+/**
+ * Writes a torch-style zip: `<prefix>/data.pkl`, `<prefix>/data/<key>` members, `<prefix>/version`.
+ * `compress` deflates the storages (torch never does); `zip64` forces zip64 records throughout.
+ */
+export async function writeTorchZip(file, { prefix = "archive", pickle, storages = {}, compress = false, zip64 = false }) {
   const zip = new yazl.ZipFile();
-  zip.addBuffer(pickle, `${prefix}/data.pkl`, { compress: false });
-  for (const [key, bytes] of Object.entries(storages)) zip.addBuffer(Buffer.from(bytes), `${prefix}/data/${key}`, { compress: false });
-  zip.addBuffer(Buffer.from("3\n"), `${prefix}/version`, { compress: false });
-  zip.end();
+  const opts = { compress: false, forceZip64Format: zip64 };
+  zip.addBuffer(pickle, `${prefix}/data.pkl`, opts);
+  for (const [key, bytes] of Object.entries(storages)) zip.addBuffer(Buffer.from(bytes), `${prefix}/data/${key}`, { ...opts, compress });
+  zip.addBuffer(Buffer.from("3\n"), `${prefix}/version`, opts);
+  zip.end({ forceZip64Format: zip64 });
   await new Promise((resolve, reject) => {
     zip.outputStream.pipe(fs.createWriteStream(file)).on("close", resolve).on("error", reject);
   });

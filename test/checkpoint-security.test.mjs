@@ -73,6 +73,12 @@ test("a tensor view overrunning its storage, or a missing storage member, names 
   await refuses(await craft(missing, { 0: f32([1, 2, 3]) }), /archive\/data\/7 is missing/);
 });
 
+test("compressed storages are refused (tensors must be readable in place)", async () => {
+  const pickle = stateDictPickle([{ name: "w", type: "FloatStorage", key: "0", numel: 256, shape: [256], strides: [1] }]);
+  const file = await writeTorchZip(path.join(dir, "deflated.pt"), { pickle, storages: { 0: f32(new Array(256).fill(1)) }, compress: true });
+  await refuses(file, /storage archive\/data\/0 is compressed/);
+});
+
 test("pickle lengths beyond the stream are refused without allocating", async () => {
   const pickle = new Pickle().proto(2).raw(0x58, 0xf0, 0xff, 0xff, 0xff).stop().bytes(); // BINUNICODE of ~4 GiB
   await refuses(await craft(pickle), /truncated or corrupt pickle/);

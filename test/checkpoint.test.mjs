@@ -2,6 +2,7 @@
 // hand-made files for the cases the fixtures lack (strided views, bfloat16, other archive prefixes).
 import test from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { readCheckpointIndex, readTensorData, readTensorBytes } from "glide-studio";
 import { fixture } from "./helpers/npy.mjs";
@@ -32,7 +33,7 @@ test("base.pt entries: shapes, contiguous strides, offsets inside the file", asy
   assert.deepEqual(e("middle_block.1.qkv.weight").shape, [192, 64, 1]);
   assert.deepEqual(e("token_embedding.weight").shape, [50257, 8]);
   assert.deepEqual(e("out.2.weight").shape, [6, 32, 3, 3]);
-  const { size } = await import("node:fs").then((fs) => fs.statSync(index.file));
+  const { size } = fs.statSync(index.file);
   for (const t of index.tensors.values()) {
     assert.equal(t.dtype, "float32", t.name);
     assert.ok(t.offset + t.shape.reduce((a, b) => a * b, 4) <= size, t.name);
@@ -129,4 +130,17 @@ test("hand-made zip: any archive prefix, storage offsets, strided views, float16
   assert.deepEqual(Buffer.from(await readTensorBytes(index, "h")), u16(halfWords));
   assert.deepEqual(Buffer.from(await readTensorBytes(index, "w.T")), f32([1, 4, 2, 5, 3, 6]));
   await assert.rejects(readTensorData(index, "nope"), (err) => err.message.includes(file) && err.message.includes("tensor nope"));
+});
+
+test("zip64 archives index the same as plain ones", async () => {
+  const dir = tempDir("zip64");
+  const pickle = stateDictPickle([{ name: "w", type: "FloatStorage", key: "0", numel: 4, shape: [2, 2], strides: [2, 1] }]);
+  const plain = await writeTorchZip(path.join(dir, "plain.pt"), { pickle, storages: { 0: f32([1, 2, 3, 4]) } });
+  const z64 = await writeTorchZip(path.join(dir, "z64.pt"), { pickle, storages: { 0: f32([1, 2, 3, 4]) }, zip64: true });
+  const a = await readCheckpointIndex(plain);
+  const b = await readCheckpointIndex(z64);
+  const zip64Eocd = Buffer.from([0x50, 0x4b, 0x06, 0x06]);
+  assert.ok(fs.readFileSync(z64).includes(zip64Eocd), "the archive really uses zip64 records");
+  assert.deepEqual(b.tensors.get("w"), a.tensors.get("w"));
+  assert.deepEqual(Array.from((await readTensorData(b, "w")).data), [1, 2, 3, 4]);
 });
