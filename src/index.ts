@@ -4,3 +4,4 @@ export * from "./diffusion/index.js";
 export * from "./checkpoint/index.js";
 export * from "./graph/index.js";
 export * from "./image/index.js";
+export * from "./nodes/index.js";

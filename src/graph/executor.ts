@@ -13,7 +13,7 @@ import type {
   NodeDefinition,
   NodeResult,
   NodeUiOutput,
-  PreviewImage,
+  PreviewFrame,
   PromptError,
   ValidationResult,
 } from "./types.js";
@@ -283,7 +283,7 @@ export class Executor extends EventEmitter {
       signal,
       paths: this.paths,
       models: this.models,
-      progress: (value: number, max: number, preview?: PreviewImage) => {
+      progress: (value: number, max: number, preview?: PreviewFrame) => {
         this.emit("progress", { prompt_id: opts.promptId, node: id, value, max, preview });
       },
       hidden: { prompt, extraPngInfo, uniqueId: id },

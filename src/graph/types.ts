@@ -86,7 +86,7 @@ export interface ValidateArgs {
 }
 
 /** A preview image (8-bit RGB, row-major) sent with progress events. */
-export interface PreviewImage {
+export interface PreviewFrame {
   width: number;
   height: number;
   rgb: Uint8Array;
@@ -121,7 +121,7 @@ export interface NodeContext {
   /** Models shared by every node and every run of the executor. */
   models: ModelCache;
   /** Reports progress (`value` of `max`, e.g. sampling steps), optionally with a preview. */
-  progress(value: number, max: number, preview?: PreviewImage): void;
+  progress(value: number, max: number, preview?: PreviewFrame): void;
   /** Values of hidden inputs. */
   hidden: { prompt: ApiPrompt; extraPngInfo: Record<string, unknown>; uniqueId: string };
 }

@@ -2,3 +2,4 @@
 export * from "./png.js";
 export * from "./tensor.js";
 export { resizeImage, RESIZE_METHODS, type ResizeMethod } from "./resize.js";
+export * from "./read.js";
