@@ -1,0 +1,56 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+
+#include "core/error.h"
+
+namespace glide {
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype)
+    : storage_(std::move(storage)), shape_(std::move(shape)), dtype_(dtype) {
+  check(storage_ == nullptr || bytes() <= storage_->bytes(), "tensor of shape ", shape_str(shape_),
+        " does not fit its storage");
+}
+
+int64_t Tensor::dim(int i) const {
+  const int r = rank();
+  const int j = i < 0 ? i + r : i;
+  check(j >= 0 && j < r, "dimension ", i, " out of range for shape ", shape_str(shape_));
+  return shape_[j];
+}
+
+Tensor Tensor::reshape(Shape shape) const {
+  check(shape_numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " to ", shape_str(shape));
+  return Tensor(storage_, std::move(shape), dtype_);
+}
+
+float* Tensor::f32() const {
+  check(defined(), "use of an undefined tensor");
+  check(dtype_ == DType::F32 && device() == Device::Cpu, "expected a float32 CPU tensor, got ",
+        dtype_name(dtype_), " on ", device_name(device()));
+  return static_cast<float*>(storage_->data());
+}
+
+Tensor cpu_tensor(Shape shape, DType dtype) {
+  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  // aligned_alloc wants a multiple of the alignment; 64 bytes suits AVX-512 loads.
+  const size_t rounded = (bytes + 63) / 64 * 64;
+  void* data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (data == nullptr) throw std::runtime_error(str_cat("out of memory allocating ", bytes, " bytes for ", shape_str(shape)));
+  auto storage = std::make_shared<Storage>(data, bytes, Device::Cpu, [](void* p) { std::free(p); });
+  return Tensor(std::move(storage), std::move(shape), dtype);
+}
+
+}  // namespace glide

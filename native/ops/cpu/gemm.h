@@ -1,0 +1,63 @@
+// Single-precision GEMM shared by conv2d, linear and attention: a cache-blocked Goto/BLIS-style
+// loop nest around a register-tiled micro-kernel written with GCC vector extensions (the compiler
+// picks AVX-512/AVX2/SSE from -march), parallelised with OpenMP.
+#pragma once
+#include <cstdint>
+
+namespace glide::cpu {
+
+/** Micro-tile width in floats (two native vectors). */
+#if defined(__AVX512F__)
+constexpr int kGemmVec = 16;
+constexpr int kGemmMR = 12;
+#elif defined(__AVX__)
+constexpr int kGemmVec = 8;
+constexpr int kGemmMR = 6;
+#else
+constexpr int kGemmVec = 4;
+constexpr int kGemmMR = 6;
+#endif
+constexpr int kGemmNR = 2 * kGemmVec;
+
+/** A read-only strided matrix: element (i, j) is data[i * rs + j * cs]. */
+struct MatrixView {
+  const float* data;
+  int64_t rs;
+  int64_t cs;
+};
+
+/**
+ * Supplies the B operand [K, N] of a GEMM tile by tile, so a convolution can feed its input
+ * without materialising the whole im2col matrix.
+ */
+class BPacker {
+ public:
+  virtual ~BPacker() = default;
+  /** Writes B[k0 : k0+kc, n0 : n0+nr] (nr <= kGemmNR) into dst as kc rows of kGemmNR floats,
+   *  zero-filling columns nr..kGemmNR. */
+  virtual void pack_panel(float* dst, int64_t k0, int64_t kc, int64_t n0, int64_t nr) const = 0;
+};
+
+/** BPacker over an ordinary strided matrix. */
+class MatrixPacker final : public BPacker {
+ public:
+  explicit MatrixPacker(MatrixView b) : b_(b) {}
+  void pack_panel(float* dst, int64_t k0, int64_t kc, int64_t n0, int64_t nr) const override;
+
+ private:
+  MatrixView b_;
+};
+
+/**
+ * C[m, n] (row stride ldc) = A[m, k] · B[k, n], added to the existing C when `accumulate`.
+ * Uses every OpenMP thread unless called from inside a parallel region (then runs serially, so
+ * callers such as attention can parallelise over heads instead).
+ */
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const BPacker& b, float* c, int64_t ldc,
+           bool accumulate);
+
+/** sgemm with a plain strided B. */
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,
+           bool accumulate);
+
+}  // namespace glide::cpu

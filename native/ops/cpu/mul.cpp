@@ -1,0 +1,10 @@
+// mul: a · b (b broadcast to a)
+#include "ops/cpu/broadcast.h"
+
+namespace glide::cpu {
+
+Tensor CpuBackend::mul(const Tensor& a, const Tensor& b) {
+  return broadcast_binary("mul", a, b, [](float x, float y) { return x * y; });
+}
+
+}  // namespace glide::cpu
