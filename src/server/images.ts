@@ -36,6 +36,18 @@ function pngDimensions(buf: Buffer): { width: number; height: number } {
   return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
 }
 
+/** The PNG up to and including its IEND chunk (data appended after it is dropped, not decoded). */
+function pngWithoutTrailer(buf: Buffer): Buffer {
+  let pos = 8;
+  while (pos + 12 <= buf.length) {
+    const length = buf.readUInt32BE(pos);
+    const end = pos + 12 + length;
+    if (buf.toString("latin1", pos + 4, pos + 8) === "IEND") return buf.subarray(0, Math.min(end, buf.length));
+    pos = end;
+  }
+  return buf;
+}
+
 /** Limits applied when decoding untrusted images. */
 export interface DecodeLimits {
   /** Largest width or height accepted. */
@@ -51,7 +63,7 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits, what = "the
     const { width, height } = pngDimensions(buf);
     checkSize(width, height, limits, what);
     try {
-      const png = PNG.sync.read(buf);
+      const png = PNG.sync.read(pngWithoutTrailer(buf));
       return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
     } catch (err) {
       throw new ImageInputError(`${what} is not a valid PNG: ${(err as Error).message}`);
