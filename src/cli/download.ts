@@ -7,8 +7,6 @@ import { createHash, type Hash } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { Readable, Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 
 /** Options of {@link downloadFile}. */
 export interface DownloadOptions {
@@ -135,19 +133,21 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   if (res.status !== 416) {
     if (!res.body) throw new Error(`${opts.url}: empty response`);
     opts.onProgress?.(received, meta.total, resumedFrom);
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
+    // Each chunk is on disk before the next is read, so a dropped connection loses nothing received.
+    const out = await fsp.open(part, have > 0 ? "a" : "w");
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        await out.write(chunk);
         sha.update(chunk);
         md5.update(chunk);
         received += chunk.length;
-        opts.onProgress?.(received, meta!.total, resumedFrom);
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), tap, fs.createWriteStream(part, { flags: have > 0 ? "a" : "w" }));
+        opts.onProgress?.(received, meta.total, resumedFrom);
+      }
     } catch (err) {
-      throw new Error(`download of ${opts.url} stopped after ${received} bytes (${(err as Error).message}); run the command again to resume`);
+      const why = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
+      throw new Error(`download of ${opts.url} stopped after ${received} bytes (${why}); run the command again to resume`);
+    } finally {
+      await out.close();
     }
   }
 
