@@ -5,3 +5,4 @@ export * from "./checkpoint/index.js";
 export * from "./graph/index.js";
 export * from "./image/index.js";
 export * from "./nodes/index.js";
+export * from "./tokenizer/index.js";
