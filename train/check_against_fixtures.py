@@ -1,4 +1,4 @@
-"""Check train/glide_model.py against the reference fixtures produced by OpenAI's glide-text2im.
+"""Check train/glide_model.py and train/clip_model.py against the reference fixtures produced by OpenAI's glide-text2im.
 
 Loads every fixture UNet checkpoint (strict: same names, same shapes), runs the recorded inputs and
 compares text embeddings, per-block traces and raw outputs. Exits non-zero on any mismatch.
@@ -105,9 +105,41 @@ def check_trace() -> None:
         report("trace out", model.out(h), npy("trace/base_out.npy"))
 
 
+def check_clip() -> None:
+    """Noised CLIP encoders (clip_image_enc.pt / clip_text_enc.pt) and the guidance gradient."""
+    from clip_bpe import clip_tokenizer
+    from clip_model import NoisedClip
+
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    clip = NoisedClip(manifest["configs"]["clip"]).eval()
+    for part, ckpt in (("image_encoder", "clip_image_enc.pt"), ("text_encoder", "clip_text_enc.pt")):
+        state = torch.load(ROOT / "checkpoints" / ckpt, map_location="cpu")
+        module = getattr(clip, part)
+        module.load_state_dict(state, strict=True)
+        if list(module.state_dict().keys()) != list(state.keys()):
+            failures.append(f"{ckpt} key order")
+            print(f"FAIL {ckpt}: state_dict key order differs from the official checkpoint")
+    tokens, lens = npy("clip/text_tokens.npy"), npy("clip/text_lens.npy")
+    with torch.no_grad():
+        report("clip text_encoder", clip.text_encoder(tokens, lens), npy("clip/text_encoder_raw.npy"))
+        report("clip text_embeddings", clip.text_embeddings(tokens, lens), npy("clip/text_embeddings.npy"))
+        x, t = npy("clip/image_x.npy"), npy("clip/image_t.npy")
+        report("clip image_encoder", clip.image_encoder((x + 1) * 127.5, t), npy("clip/image_encoder_raw.npy"))
+        report("clip image_embeddings", clip.image_embeddings(x, t), npy("clip/image_embeddings.npy"))
+        # cond_fn prompts through our CLIP tokenizer, then the guidance gradient.
+        ids = [clip_tokenizer().padded_tokens_and_len(clip_tokenizer().encode(p)) for p in manifest["clip"]["cond_fn_prompts"]]
+        z = clip.text_embeddings(torch.tensor([i for i, _ in ids]), torch.tensor([n for _, n in ids]))
+    grad = clip.cond_grad(npy("clip/cond_fn_x.npy"), npy("clip/cond_fn_t.npy"), z, manifest["clip"]["cond_fn_grad_scale"])
+    report("clip cond_fn_grad", grad, npy("clip/cond_fn_grad.npy"), tol=1e-4)
+
+
 def main() -> int:
     torch.set_num_threads(1)
+    from bpe import check_bpe
+    from clip_bpe import check_clip_bpe
+    print(f"ok   GPT-2 BPE ids of {check_bpe()} ASCII fixture prompts; CLIP BPE ids of {check_clip_bpe()}")
     check_trace()
+    check_clip()
     check_unet("base", "base", "base.pt")
     check_unet("upsample", "upsample", "upsample.pt")
     check_unet("base_inpaint", "base_inpaint", "base_inpaint.pt")
