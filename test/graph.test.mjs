@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Executor, NodeRegistry, editorToApi, objectInfo, WorkflowFormatError, parseWorkflow, applyOverrides, parseOverride } from "glide-studio";
+import { Executor, ModelCache, NodeRegistry, editorToApi, objectInfo, WorkflowFormatError, parseWorkflow, applyOverrides, parseOverride } from "glide-studio";
 
 function fakeRegistry(log) {
   return new NodeRegistry([
@@ -320,4 +320,27 @@ test("objectInfo: ComfyUI shape with file choices read from the folder", () => {
   assert.deepEqual(info.Number.output_name, ["NUMBER"]);
   assert.deepEqual(info.Pick.input.required.mode, [["x", "y"], { default: "x" }]);
   assert.deepEqual(info.Show.input.hidden, { id: "UNIQUE_ID" });
+});
+
+test("ModelCache: one load per key, a new file version disposes the old, failed loads are retried", async () => {
+  const cache = new ModelCache();
+  const disposed = [];
+  let loads = 0;
+  const load = (name) => async () => { loads++; await new Promise((r) => setTimeout(r, 5)); return { name, dispose: () => disposed.push(name) }; };
+  const v1 = { file: "/m/base.pt", version: "1" };
+  const [a, b] = await Promise.all([cache.get("k1", v1, load("a")), cache.get("k1", v1, load("b"))]);
+  assert.equal(a, b);
+  assert.equal(loads, 1);
+  const fp16 = await cache.get("k1-other-options", v1, load("c"));
+  assert.equal(fp16.name, "c");
+  assert.deepEqual(disposed, [], "other options of the same version coexist");
+  await cache.get("k2", { file: "/m/base.pt", version: "2" }, load("d"));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(disposed.sort(), ["a", "c"]);
+  await assert.rejects(cache.get("bad", v1, async () => { throw new Error("corrupt"); }), /corrupt/);
+  assert.equal((await cache.get("bad", v1, load("e"))).name, "e");
+  cache.clear();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(cache.size, 0);
+  assert.ok(disposed.includes("d") && disposed.includes("e"));
 });

@@ -1,7 +1,7 @@
 /** The node graph: node schema, registry, validation, execution with caching, workflow files. */
 export * from "./types.js";
 export { NodeRegistry } from "./registry.js";
-export { ModelCache, type Disposable } from "./model-cache.js";
+export { ModelCache, type Disposable, type ModelSource } from "./model-cache.js";
 export { Executor, InterruptedError, type ExecutorOptions, type RunOptions, type RunResult, type RunError } from "./executor.js";
 export { objectInfo, nodeSchema, type NodeSchemaJson, type InputSpecJson } from "./schema.js";
 export {

@@ -8,9 +8,15 @@ export interface Disposable {
   dispose(): void;
 }
 
+/** Which file a model was loaded from, and which version of it. */
+export interface ModelSource {
+  file: string;
+  /** A fingerprint of the file (size, mtime): models of another version of the same file are stale. */
+  version: string;
+}
+
 interface Entry {
-  /** Entries of the same `group` (file path) with another key are stale once a new one loads. */
-  group: string;
+  source: ModelSource;
   value: Promise<unknown>;
 }
 
@@ -19,18 +25,18 @@ export class ModelCache {
   private readonly entries = new Map<string, Entry>();
 
   /**
-   * Returns the model cached under `key`, or loads it. Concurrent callers share one load. When a new key
-   * loads for a `group` (the file path), models of that group under other keys (an older version of the
-   * file, other options) are disposed.
+   * Returns the model cached under `key` (which names the file, its version and the load options), or
+   * loads it. Concurrent callers share one load. Models loaded from another version of the same file
+   * are disposed: the file was replaced.
    */
-  async get<T>(key: string, group: string, load: () => Promise<T>): Promise<T> {
+  async get<T>(key: string, source: ModelSource, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);
     if (hit) return hit.value as Promise<T>;
     for (const [otherKey, entry] of this.entries) {
-      if (entry.group === group) this.evict(otherKey);
+      if (entry.source.file === source.file && entry.source.version !== source.version) this.evict(otherKey);
     }
     const value = load();
-    this.entries.set(key, { group, value });
+    this.entries.set(key, { source, value });
     try {
       return await value;
     } catch (err) {
