@@ -6,3 +6,4 @@ export * from "./graph/index.js";
 export * from "./image/index.js";
 export * from "./nodes/index.js";
 export * from "./tokenizer/index.js";
+export * from "./model/index.js";

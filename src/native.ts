@@ -45,7 +45,7 @@ export interface NativeStepArgs {
   clipDenoised: boolean;
   /** The step's standard-normal draw; may be omitted when it is multiplied by 0. */
   noise?: Float32Array;
-  /** Gradient guidance at the step input x (CLIP): added as exp(log_var)·grad to the DDPM mean. */
+  /** Gradient guidance at the step input x (CLIP): DDPM adds exp(log_var)·grad to the mean, DDIM shifts ε by −√(1−ᾱ)·grad. */
   grad?: Float32Array;
   /** float64 schedule values at the step's respaced index; the kernel casts them to float32. */
   coef: {

@@ -12,7 +12,7 @@ namespace {
 class LoadWorker final : public PromiseWorker {
  public:
   LoadWorker(Napi::Env env, std::string file, std::vector<TensorEntry> entries, GlideConfig config)
-      : PromiseWorker(env, "loading " + file),
+      : PromiseWorker(env, "loadModel"),
         file_(std::move(file)),
         entries_(std::move(entries)),
         config_(std::move(config)) {}

@@ -1,7 +1,7 @@
 // conv2d: y [N, O, H', W'] = w [O, C, kh, kw] ⋆ x [N, C, H, W] + b[O], as an implicit GEMM per image:
 // Y[O, H'·W'] = W[O, C·kh·kw] · X̂[C·kh·kw, H'·W'], where the im2col matrix X̂ is never stored —
 // its tiles are gathered straight from x while the GEMM packs them.
-#include <cstring>
+#include <algorithm>
 
 #include "core/error.h"
 #include "ops/cpu/cpu_backend.h"
@@ -12,38 +12,65 @@ namespace {
 
 class Im2colPacker final : public BPacker {
  public:
-  Im2colPacker(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-               int64_t ho, int64_t wo)
-      : x_(x), h_(h), w_(w), kh_(kh), kw_(kw), stride_(stride), pad_(pad), ho_(ho), wo_(wo) {}
+  Im2colPacker(const float* x, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t stride, int64_t pad, int64_t wo)
+      : x_(x), h_(h), w_(w), kh_(kh), kw_(kw), stride_(stride), pad_(pad), wo_(wo) {}
 
   void pack_panel(float* dst, int64_t k0, int64_t kc, int64_t n0, int64_t nr) const override {
-    // Top-left input coordinate of each output column of the panel.
-    int64_t iy0[kGemmNR];
-    int64_t ix0[kGemmNR];
-    for (int64_t j = 0; j < nr; ++j) {
+    // The panel's columns split into runs lying in one output row; within a run the input columns
+    // advance by `stride`, so each (run, k) is a zero lead, a copy and a zero tail.
+    struct Run {
+      int64_t j0, len, oy, ox0;
+    };
+    Run runs[kGemmNR];
+    int runs_n = 0;
+    for (int64_t j = 0; j < nr;) {
       const int64_t col = n0 + j;
-      iy0[j] = (col / wo_) * stride_ - pad_;
-      ix0[j] = (col % wo_) * stride_ - pad_;
+      const int64_t ox = col % wo_;
+      const int64_t len = std::min(nr - j, wo_ - ox);
+      runs[runs_n++] = Run{j, len, col / wo_, ox};
+      j += len;
     }
+    int64_t c = k0 / (kh_ * kw_);
+    int64_t ky = (k0 / kw_) % kh_;
+    int64_t kx = k0 % kw_;
     for (int64_t p = 0; p < kc; ++p) {
-      const int64_t kk = k0 + p;
-      const int64_t c = kk / (kh_ * kw_);
-      const int64_t ky = (kk / kw_) % kh_;
-      const int64_t kx = kk % kw_;
       const float* plane = x_ + c * h_ * w_;
       float* row = dst + p * kGemmNR;
-      for (int64_t j = 0; j < nr; ++j) {
-        const int64_t iy = iy0[j] + ky;
-        const int64_t ix = ix0[j] + kx;
-        row[j] = (iy >= 0 && iy < h_ && ix >= 0 && ix < w_) ? plane[iy * w_ + ix] : 0.0f;
+      for (int r = 0; r < runs_n; ++r) {
+        const Run& run = runs[r];
+        float* d = row + run.j0;
+        const int64_t iy = run.oy * stride_ - pad_ + ky;
+        if (iy < 0 || iy >= h_) {
+          std::fill(d, d + run.len, 0.0f);
+          continue;
+        }
+        const float* src = plane + iy * w_;
+        const int64_t ix0 = run.ox0 * stride_ - pad_ + kx;
+        // Valid t: 0 <= ix0 + t·stride < w.
+        const int64_t lead = std::min(run.len, ix0 < 0 ? (-ix0 + stride_ - 1) / stride_ : int64_t{0});
+        const int64_t end = std::clamp<int64_t>(ix0 < w_ ? (w_ - 1 - ix0) / stride_ + 1 : 0, lead, run.len);
+        std::fill(d, d + lead, 0.0f);
+        if (stride_ == 1) {
+          std::copy(src + ix0 + lead, src + ix0 + end, d + lead);
+        } else {
+          for (int64_t t = lead; t < end; ++t) d[t] = src[ix0 + t * stride_];
+        }
+        std::fill(d + end, d + run.len, 0.0f);
       }
-      for (int64_t j = nr; j < kGemmNR; ++j) row[j] = 0.0f;
+      std::fill(row + nr, row + kGemmNR, 0.0f);
+      if (++kx == kw_) {
+        kx = 0;
+        if (++ky == kh_) {
+          ky = 0;
+          ++c;
+        }
+      }
     }
   }
 
  private:
   const float* x_;
-  int64_t h_, w_, kh_, kw_, stride_, pad_, ho_, wo_;
+  int64_t h_, w_, kh_, kw_, stride_, pad_, wo_;
 };
 
 }  // namespace
@@ -80,7 +107,7 @@ Tensor CpuBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int
     if (kh == 1 && kw == 1 && stride == 1 && pad == 0) {
       sgemm(o, hw, k, weight, MatrixView{xi, hw, 1}, yi, hw, b != nullptr);
     } else {
-      sgemm(o, hw, k, weight, Im2colPacker(xi, h, wd, kh, kw, stride, pad, ho, wo), yi, hw, b != nullptr);
+      sgemm(o, hw, k, weight, Im2colPacker(xi, h, wd, kh, kw, stride, pad, wo), yi, hw, b != nullptr);
     }
   }
   return y;

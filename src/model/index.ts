@@ -1,0 +1,7 @@
+/** The GLIDE model API: loadModel → GlideModel (tokenize, encodeText, prepareText, forward). */
+export { loadModel, type LoadModelOptions } from "./load.js";
+export type { GlideModel } from "./glide-model.js";
+export type { TextContext } from "./text-context.js";
+export type { ForwardArgs } from "./forward-args.js";
+export type { Tensor } from "./tensor.js";
+export type { PromptTokens } from "./tokens.js";
