@@ -92,6 +92,46 @@ for (const run of RUNS) {
   });
 }
 
+test("clip_guided: the gradientGuidance hook with the recorded cond_fn gradients reproduces the run", async () => {
+  // The CLIP model is issue 6's; here the recorded gradients (taken at the reference x_t[j-1]) stand in
+  // for it, which checks where and how the loop applies a gradient (condition_mean at the step input).
+  const dir = "sampling/clip_guided";
+  const r = manifest.runs.clip_guided;
+  const grads = loadTensor(`${dir}/cond_grad`);
+  const gradT = Array.from(loadNpy(`${dir}/cond_grad_t`).data, Number);
+  const [K, ...shape] = grads.shape;
+  const per = grads.data.length / K;
+  const at = (t, j) => ({ shape, data: t.data.subarray(j * per, (j + 1) * per) });
+  let calls = 0;
+  const gradientGuidance = {
+    async gradient(x, timesteps) {
+      const j = calls++;
+      assert.deepEqual(x.shape, shape);
+      assert.deepEqual(timesteps, [gradT[2 * j], gradT[2 * j + 1]]);
+      return at(grads, j);
+    },
+  };
+  const options = {
+    prompts: { tokens: tokenRows(`${dir}/tokens`, 0, 2), mask: tokenRows(`${dir}/mask`, 0, 2) }, respacing: r.respacing,
+    noise: { init: loadTensor(`${dir}/noise_init`), steps: loadTensor(`${dir}/noise_steps`) }, gradientGuidance,
+  };
+  const sampler = await createSampler(await model("base"), options);
+  const xt = loadTensor(`${dir}/x_t`);
+  const pred = loadTensor(`${dir}/pred_xstart`);
+  try {
+    for (let j = 0; j < K; j++) {
+      const out = await sampler.step(j, j === 0 ? loadTensor(`${dir}/noise_init`) : at(xt, j - 1));
+      assertClose(out.x, at(xt, j), { rtol: 1e-4, label: `clip_guided x_t[${j}]` });
+      assertClose(out.pred, at(pred, j), { rtol: 1e-4, label: `clip_guided pred_xstart[${j}]` });
+    }
+  } finally {
+    sampler.dispose();
+  }
+  calls = 0;
+  const { samples } = await sample(await model("base"), options);
+  assertClose(samples, loadTensor(`${dir}/samples`), { rtol: 1e-3, label: "clip_guided samples" });
+});
+
 test("t2i_cfg_10 from prompt strings and the default empty negative prompt", async () => {
   const r = manifest.runs.t2i_cfg_10;
   const { noise } = runOptions("t2i_cfg_10");
