@@ -24,6 +24,76 @@ export interface NativeAddon {
   noiseNormal(seed: bigint | number, stream: bigint | number, first: number, count: number): Promise<Float32Array>;
   /** One reverse-diffusion step over R rows (see src/diffusion/step.ts for the argument contract). */
   samplerStep(args: NativeStepArgs): Promise<{ x: Float32Array; pred: Float32Array }>;
+
+  // --- GLIDE UNet (native/addon/model_*.cpp); src/model validates every argument first ---
+  /** Builds a UNet for `config` and reads its weights from `file` by offset (float16/bfloat16 → float32). */
+  modelLoad(file: string, entries: NativeWeightEntry[], config: NativeModelConfig): Promise<NativeModelHandle>;
+  /** Frees the model's weights (a forward already running finishes first). */
+  modelDispose(model: NativeModelHandle): void;
+  /** The text encoder: xfProj [N, 4C], xfOut [N, xf_width, text_ctx]. */
+  modelEncodeText(model: NativeModelHandle, tokens: NativeTokenBatch): Promise<{ xfProj: NativeTensor; xfOut: NativeTensor }>;
+  /** Text encoder + every attention block's text keys/values, kept natively for the forwards of a sample. */
+  modelPrepareText(model: NativeModelHandle, tokens: NativeTokenBatch): Promise<NativeTextHandle>;
+  /** Frees a prepared text context. */
+  textDispose(text: NativeTextHandle): void;
+  /** One UNet call → [N, out_channels, H, W]. */
+  modelForward(model: NativeModelHandle, args: NativeForwardArgs): Promise<NativeTensor>;
+  /** The same call, returning every named intermediate (timestep_embedding, time_embed, emb, input_blocks.i,
+   *  middle_block, output_blocks.i, out). */
+  modelForwardTrace(model: NativeModelHandle, args: NativeForwardArgs): Promise<Record<string, NativeTensor>>;
+}
+
+/** A dense float32 tensor crossing the addon boundary. */
+export interface NativeTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Opaque native model (type-tagged external). */
+export interface NativeModelHandle {
+  readonly __nativeModel: never;
+}
+
+/** Opaque native text context (type-tagged external). */
+export interface NativeTextHandle {
+  readonly __nativeText: never;
+}
+
+/** Where one weight lives in the checkpoint file (src/checkpoint's TensorEntry). */
+export interface NativeWeightEntry {
+  name: string;
+  dtype: "float32" | "float16" | "bfloat16";
+  shape: number[];
+  strides: number[];
+  offset: number;
+  storageBytes: number;
+}
+
+/** The resolved GLIDE options native code reads (src/checkpoint's GlideConfig satisfies it). */
+export interface NativeModelConfig {
+  num_channels: number; num_res_blocks: number; channel_mult: number[]; num_heads: number;
+  num_head_channels: number; num_heads_upsample: number; attention_resolutions: number[]; image_size: number;
+  text_ctx: number; xf_width: number; xf_layers: number; xf_heads: number; xf_final_ln: boolean;
+  xf_padding: boolean; use_scale_shift_norm: boolean; resblock_updown: boolean; inpaint: boolean;
+  super_res: boolean; n_vocab: number; in_channels: number; out_channels: number;
+}
+
+/** Tokens and mask of a batch, flattened row-major [batch, text_ctx]. */
+export interface NativeTokenBatch {
+  batch: number;
+  tokens: Int32Array;
+  mask: Uint8Array;
+}
+
+/** One UNet call: either `tokens` or a prepared `text`. */
+export interface NativeForwardArgs {
+  x: NativeTensor;
+  timesteps: number[];
+  tokens?: NativeTokenBatch;
+  text?: NativeTextHandle;
+  lowRes?: NativeTensor;
+  inpaintImage?: NativeTensor;
+  inpaintMask?: NativeTensor;
 }
 
 /** Arguments of {@link NativeAddon.samplerStep}; tensors are flat row-major [R, C, H, W] unless noted. */
@@ -55,6 +125,11 @@ export interface NativeStepArgs {
     alphasCumprod: number; alphasCumprodPrev: number; finalStep: boolean;
   };
 }
+
+// OpenMP threads that finish early sleep instead of spinning (libgomp reads this when the addon loads):
+// on a shared machine a spinning thread steals the core its busy teammate needs. Kernels are coarse,
+// so the wake-up cost is negligible. A value set by the user wins.
+process.env.OMP_WAIT_POLICY ??= "passive";
 
 function loadAddon(): NativeAddon {
   const candidates = ["build/Release/glide_native.node", "build/Debug/glide_native.node"];
