@@ -7,3 +7,4 @@ export * from "./image/index.js";
 export * from "./nodes/index.js";
 export * from "./tokenizer/index.js";
 export * from "./model/index.js";
+export * from "./clip/index.js";

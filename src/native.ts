@@ -41,6 +41,42 @@ export interface NativeAddon {
   /** The same call, returning every named intermediate (timestep_embedding, time_embed, emb, input_blocks.i,
    *  middle_block, output_blocks.i, out). */
   modelForwardTrace(model: NativeModelHandle, args: NativeForwardArgs): Promise<Record<string, NativeTensor>>;
+
+  // --- noised CLIP (native/addon/clip_*.cpp); src/clip validates every argument first ---
+  /** Builds the CLIP image encoder and reads its weights from `file` by offset. */
+  clipImageLoad(file: string, entries: NativeWeightEntry[], config: NativeClipImageConfig): Promise<NativeClipHandle>;
+  /** Builds the CLIP text encoder and reads its weights from `file` by offset. */
+  clipTextLoad(file: string, entries: NativeWeightEntry[], config: NativeClipTextConfig): Promise<NativeClipHandle>;
+  /** Image encoder on x [N,3,S,S] in [-1,1] at original timesteps → z [N, n_embd] and z/(‖z‖+1e-12). */
+  clipImageEncode(image: NativeClipHandle, x: NativeTensor, timesteps: number[]): Promise<NativeClipEncoding>;
+  /** Text encoder on tokens [N·max_text_len] with lengths N → z [N, n_embd] and z/(‖z‖+1e-12). */
+  clipTextEncode(text: NativeClipHandle, tokens: Int32Array, lens: Int32Array): Promise<NativeClipEncoding>;
+  /** gradScale·∇ₓ(logitScale·Σₙ text[n]·ẑₙ(x)) by the native reverse pass; text [N·n_embd] normalised. */
+  clipImageGradient(image: NativeClipHandle, x: NativeTensor, timesteps: number[], text: Float32Array,
+                    logitScale: number, gradScale: number): Promise<NativeTensor>;
+  /** Frees a CLIP encoder (a call in flight finishes first). */
+  clipDispose(encoder: NativeClipHandle): void;
+}
+
+/** Opaque native CLIP image or text encoder (type-tagged external). */
+export interface NativeClipHandle {
+  readonly __nativeClip: never;
+}
+
+/** The CLIP image encoder's geometry (width = heads · features per head). */
+export interface NativeClipImageConfig {
+  image_size: number; patch_size: number; width: number; heads: number; blocks: number; n_timesteps: number; n_embd: number;
+}
+
+/** The CLIP text encoder's geometry (width = heads · features per head). */
+export interface NativeClipTextConfig {
+  n_vocab: number; max_text_len: number; width: number; heads: number; blocks: number; n_embd: number;
+}
+
+/** An encoder's raw output and its L2-normalised rows, both [N, n_embd]. */
+export interface NativeClipEncoding {
+  raw: NativeTensor;
+  normalized: NativeTensor;
 }
 
 /** A dense float32 tensor crossing the addon boundary. */

@@ -64,6 +64,12 @@ class Backend {
    * d^(-1/4); softmax over all keys in float32; no mask.
    */
   virtual Tensor attention(const Tensor& qkv, const Tensor* prefix_kv, int heads, AttentionLayout layout) = 0;
+  /**
+   * Multi-head self-attention on separate q, k, v [N, L, heads·d] (head h = features [h·d, (h+1)·d)),
+   * the noised CLIP's layout -> [N, L, heads·d]. q and k are each scaled by d^(-1/4); softmax in float32;
+   * with `causal`, query i attends to keys 0..i only.
+   */
+  virtual Tensor self_attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, bool causal) = 0;
   /** x·sigmoid(x) */
   virtual Tensor silu(const Tensor& x) = 0;
   /** GELU, erf form. */

@@ -2,6 +2,7 @@
  * The sampling loop: GLIDE's p_sample_loop / ddim_sample_loop with the notebooks' classifier-free
  * guidance, upsampling and inpainting. The loop lives here; each step's math is one native call.
  */
+import { addGradientGuidance, clipGradientGuidance } from "../clip/guidance.js";
 import { native } from "../native.js";
 import { SampleAbortedError } from "./abort.js";
 import { createNoiseSource, randomSeed, type NoiseSource } from "./noise.js";
@@ -169,7 +170,10 @@ export async function createSampler(model: SamplingModel, options: SamplerOption
     throw new TypeError(`sample: ${model.kind} is an inpainting model; pass inpaint {image, mask}`);
   }
 
-  const gradientGuidance: GradientGuidance | undefined = options.gradientGuidance;
+  const gradientGuidance: GradientGuidance | undefined = addGradientGuidance(
+    options.gradientGuidance,
+    options.clipGuidance ? await clipGradientGuidance(options.clipGuidance, { batch, rows, imageSize: size }) : undefined,
+  );
   const spec = options.noise ?? { seed: randomSeed() };
   const seed = "seed" in spec ? spec.seed : undefined;
   const noise: NoiseSource = createNoiseSource(spec, shape, total);

@@ -2,6 +2,7 @@
  * Types of the sampling API. The model is described structurally (what the sampler calls), so any
  * `GlideModel` from `loadModel` fits, and so do test doubles.
  */
+import type { ClipGuidanceOptions } from "../clip/guidance.js";
 import type { NoiseSpec } from "./noise.js";
 
 /** A dense float32 tensor, row-major. */
@@ -110,6 +111,12 @@ export interface SampleOptions {
   signal?: AbortSignal;
   /** Gradient guidance (CLIP guidance plugs in here). */
   gradientGuidance?: GradientGuidance;
+  /**
+   * CLIP guidance with the noised CLIP (`loadClip`): each DDPM step adds exp(log σ²)·scale·∇ₓ CLIP(x_t, prompt)
+   * to the mean, the gradient taken at the step input. Combinable with `guidanceScale` (then only the
+   * conditional rows are steered) and added to `gradientGuidance` when both are given.
+   */
+  clipGuidance?: ClipGuidanceOptions;
 }
 
 /** Result of {@link sample}. */

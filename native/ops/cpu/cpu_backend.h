@@ -19,6 +19,7 @@ class CpuBackend final : public Backend {
   Tensor group_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const GroupNormArgs& args) override;
   Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps) override;
   Tensor attention(const Tensor& qkv, const Tensor* prefix_kv, int heads, AttentionLayout layout) override;
+  Tensor self_attention(const Tensor& q, const Tensor& k, const Tensor& v, int heads, bool causal) override;
   Tensor silu(const Tensor& x) override;
   Tensor gelu(const Tensor& x) override;
   Tensor add(const Tensor& a, const Tensor& b) override;
