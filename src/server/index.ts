@@ -4,7 +4,7 @@
  */
 import http from "node:http";
 import path from "node:path";
-import { readFileSync } from "node:fs";
+import { readFileSync, constants as fsConstants } from "node:fs";
 import { promises as fs } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
@@ -63,6 +63,31 @@ export interface GlideServer {
   close(): Promise<void>;
 }
 
+/**
+ * Shipped workflows name their example pictures as `assets/<file>` in the input folder (the CLI reads
+ * them next to the workflow); copy the ones missing there so those workflows run from the editor too.
+ * Existing files are never overwritten.
+ */
+async function installExampleInputs(workflowsDir: string, inputDir: string, log: (line: string) => void): Promise<void> {
+  const from = path.join(workflowsDir, "assets");
+  let names: string[];
+  try {
+    names = (await fs.readdir(from)).filter((n) => /\.(png|jpe?g)$/i.test(n));
+  } catch {
+    return;
+  }
+  const to = path.join(inputDir, "assets");
+  await fs.mkdir(to, { recursive: true });
+  for (const name of names) {
+    try {
+      await fs.copyFile(path.join(from, name), path.join(to, name), fsConstants.COPYFILE_EXCL);
+      log(`installed example input assets/${name}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+  }
+}
+
 /** Starts a server; resolves once it listens. */
 export async function startServer(opts: ServerOptions): Promise<GlideServer> {
   const log = opts.log ?? (() => {});
@@ -79,6 +104,7 @@ export async function startServer(opts: ServerOptions): Promise<GlideServer> {
   };
   for (const dir of [paths.output, paths.input, paths.temp, paths.data]) await fs.mkdir(dir, { recursive: true });
 
+  await installExampleInputs(paths.workflows, paths.input, log);
   const store = await PromptStore.open(paths.data, { warn: log });
   const executor = opts.executor ?? (new Executor({ registry: opts.registry, paths }) as unknown as ServerExecutor);
   const guard: GuardConfig = { listen, token, allowedHosts: opts.allowedHosts };

@@ -192,3 +192,20 @@ export async function openWs(base, { clientId = "test-client", headers = {}, que
     },
   };
 }
+
+/**
+ * Copies the fixture checkpoints into `dir` with their sidecar configs (`<stem>.json`, from the
+ * fixture manifest), so LoadCheckpoint finds them as it would find real models.
+ */
+export async function copyFixtureModels(dir) {
+  const src = new URL("../fixtures/glide/checkpoints/", import.meta.url);
+  const manifest = JSON.parse(await fs.readFile(new URL("../fixtures/glide/manifest.json", import.meta.url), "utf8"));
+  await fs.mkdir(dir, { recursive: true });
+  const names = [];
+  for (const stem of ["base", "upsample", "base_inpaint", "upsample_inpaint"]) {
+    await fs.copyFile(new URL(`${stem}.pt`, src), path.join(dir, `${stem}.pt`));
+    await fs.writeFile(path.join(dir, `${stem}.json`), JSON.stringify(manifest.configs[stem], null, 1));
+    names.push(`${stem}.pt`);
+  }
+  return names;
+}

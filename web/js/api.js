@@ -18,7 +18,9 @@ export class Api extends EventTarget {
   constructor() {
     super();
     // One id per browser tab, kept across reloads so a reconnecting tab gets its own progress.
-    this.clientId = sessionStorage.getItem("glide.clientId") ?? crypto.randomUUID().replace(/-/g, "");
+    // (crypto.randomUUID exists only in secure contexts; a LAN address over http is not one.)
+    const fresh = () => [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    this.clientId = sessionStorage.getItem("glide.clientId") ?? fresh();
     sessionStorage.setItem("glide.clientId", this.clientId);
     this.socket = null;
     this.connected = false;
@@ -82,9 +84,10 @@ export class Api extends EventTarget {
   }
 
   /** Uploads a painted mask (PNG blob whose alpha is the mask) for the input image `ref`. */
-  uploadMask(blob, name, ref) {
+  uploadMask(blob, name, ref, subfolder = "") {
     const form = new FormData();
     form.append("image", blob, name);
+    form.append("subfolder", subfolder);
     form.append("original_ref", JSON.stringify(ref));
     form.append("overwrite", "true");
     return this.request("/upload/mask", { method: "POST", body: form });

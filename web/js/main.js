@@ -81,6 +81,10 @@ class EditorApp {
       editText: (widget, node) => setTimeout(() => this.editText(widget, node), 0),
       uploadImage: (node, name) => this.pickAndUpload(node, name),
       paintMask: (node, name) => this.paintMask(node, name).catch((e) => this.showErrors("Mask painter", [{ message: e.message }])),
+      carriesMask: (node) => {
+        const out = node.constructor.schema?.output ?? [];
+        return out.includes("IMAGE") && out.includes("MASK");
+      },
       onChoice: (node, name) => {
         if (this.imageInputOf(node) === name) this.showInputImage(node);
       },
@@ -374,7 +378,7 @@ class EditorApp {
     const blob = await openMaskEditor({ imageUrl: this.api.viewUrl(ref), title: `Mask for ${ref.filename}` });
     if (!blob) return;
     const stem = ref.filename.replace(/\.[^.]*$/, "").replace(/-mask$/, "");
-    const res = await this.api.uploadMask(blob, `${stem}-mask.png`, ref);
+    const res = await this.api.uploadMask(blob, `${stem}-mask.png`, ref, ref.subfolder);
     this.selectFile(node, name, res.subfolder ? `${res.subfolder}/${res.name}` : res.name);
     this.toast(`mask saved as ${res.name}`);
   }

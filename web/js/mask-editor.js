@@ -32,11 +32,11 @@ export async function openMaskEditor({ imageUrl, title }) {
 
   const base = el("canvas", { width: W, height: H });
   base.style.cssText = `width:${dw}px;height:${dh}px;image-rendering:${scale > 1 ? "pixelated" : "auto"}`;
-  const bctx = base.getContext("2d");
+  const bctx = base.getContext("2d", { willReadFrequently: true });
   bctx.drawImage(img, 0, 0);
   const paint = el("canvas", { width: W, height: H, className: "paint" });
   paint.style.cssText = base.style.cssText;
-  const pctx = paint.getContext("2d");
+  const pctx = paint.getContext("2d", { willReadFrequently: true });
   // An existing mask (transparent pixels of the image) is shown as painted, so it can be edited.
   const pixels = bctx.getImageData(0, 0, W, H);
   const initial = pctx.createImageData(W, H);

@@ -25,6 +25,29 @@ export function schemaInputs(schema) {
   return out;
 }
 
+let checker = null;
+/** A checkerboard pattern shown under images, so transparent (masked) pixels are visible. */
+function checkerPattern(ctx) {
+  if (!checker) {
+    const c = document.createElement("canvas");
+    c.width = c.height = 16;
+    const g = c.getContext("2d");
+    g.fillStyle = "#3a3d44";
+    g.fillRect(0, 0, 16, 16);
+    g.fillStyle = "#2c2f35";
+    g.fillRect(0, 0, 8, 8);
+    g.fillRect(8, 8, 8, 8);
+    checker = c;
+  }
+  return ctx.createPattern(checker, "repeat");
+}
+
+/** Colours a slot by its type and labels optional inputs. */
+function styleSlot(slot, optional) {
+  slot.color_on = slot.color_off = linkColor(slot.type);
+  if (optional) slot.label = `${slot.name} (optional)`;
+}
+
 /** Fresh per-node run state (not saved). */
 function freshState() {
   return { running: false, progress: null, preview: null, images: [], errors: [], cached: false };
@@ -48,15 +71,10 @@ export function registerNodeTypes(objectInfo, hooks) {
           if (isWidgetSpec(spec)) {
             addInputWidget(this, name, spec, hooks);
           } else {
-            const slot = this.addInput(name, spec[0]);
-            slot.color_on = slot.color_off = linkColor(spec[0]);
-            if (!required) slot.label = `${name} (optional)`;
+            styleSlot(this.addInput(name, spec[0]), !required);
           }
         }
-        schema.output.forEach((type, i) => {
-          const slot = this.addOutput(schema.output_name?.[i] ?? type, type);
-          slot.color_on = slot.color_off = linkColor(type);
-        });
+        schema.output.forEach((type, i) => styleSlot(this.addOutput(schema.output_name?.[i] ?? type, type), false));
         this.size = this.computeSize();
         this.size[0] = Math.max(this.size[0], 280);
       }
@@ -70,7 +88,8 @@ export function registerNodeTypes(objectInfo, hooks) {
         // Plain arrays and slots without drawing state keep files small and diff-friendly.
         o.pos = [this.pos[0], this.pos[1]];
         o.size = [this.size[0], this.size[1]];
-        if (this.inputs) o.inputs = this.inputs.map(({ name, type, link, label, widget }) => ({ name, type, link: link ?? null, ...(label ? { label } : {}), ...(widget ? { widget } : {}) }));
+        const ownLabel = (slot) => slot.label && slot.label !== `${slot.name} (optional)`;
+        if (this.inputs) o.inputs = this.inputs.map((slot) => ({ name: slot.name, type: slot.type, link: slot.link ?? null, ...(ownLabel(slot) ? { label: slot.label } : {}), ...(slot.widget ? { widget: slot.widget } : {}) }));
         if (this.outputs) o.outputs = this.outputs.map(({ name, type, links, slot_index, label }, i) => ({ name, type, links: links ?? null, slot_index: slot_index ?? i, ...(label ? { label } : {}) }));
         const colors = categoryColors(schema.category);
         if (colors && o.color === colors.color) delete o.color;
@@ -81,6 +100,13 @@ export function registerNodeTypes(objectInfo, hooks) {
         const afterRun = {};
         for (const w of this.widgets ?? []) if (w.controls) afterRun[w.controls] = w.value;
         if (Object.keys(afterRun).length) o.properties = { ...(o.properties ?? {}), after_run: afterRun };
+      }
+
+      /** Slots come from the file as saved (they hold the link ids), not merged by position. */
+      configure(info) {
+        if (Array.isArray(info.inputs)) this.inputs = [];
+        if (Array.isArray(info.outputs)) this.outputs = [];
+        super.configure(info);
       }
 
       onConfigure(info) {
@@ -94,13 +120,13 @@ export function registerNodeTypes(objectInfo, hooks) {
         for (const w of this.widgets ?? []) if (w.controls && afterRun[w.controls]) w.value = afterRun[w.controls];
         delete this.widgets_values;
         // Inputs the schema gained since the file was saved get their socket (old files keep loading).
-        for (const { name, spec } of schemaInputs(schema)) {
-          if (!isWidgetSpec(spec) && !(this.inputs ?? []).some((s) => s.name === name)) {
-            const slot = this.addInput(name, spec[0]);
-            slot.color_on = slot.color_off = linkColor(spec[0]);
-          }
+        this.inputs ??= [];
+        for (const { name, spec, required } of schemaInputs(schema)) {
+          if (isWidgetSpec(spec)) continue;
+          const slot = this.inputs.find((x) => x.name === name) ?? this.addInput(name, spec[0]);
+          styleSlot(slot, !required);
         }
-        for (const slot of [...(this.inputs ?? []), ...(this.outputs ?? [])]) slot.color_on = slot.color_off = linkColor(slot.type);
+        for (const slot of this.outputs ?? []) styleSlot(slot, false);
         hooks.onNodeConfigured?.(this);
       }
 
@@ -125,8 +151,12 @@ export function registerNodeTypes(objectInfo, hooks) {
             const scale = Math.min((w - 12) / img.naturalWidth, availH / img.naturalHeight);
             const dw = img.naturalWidth * scale;
             const dh = img.naturalHeight * scale;
+            const x = (w - dw) / 2;
+            const y = top + (availH - dh) / 2;
+            ctx.fillStyle = checkerPattern(ctx);
+            ctx.fillRect(x, y, dw, dh);
             ctx.imageSmoothingEnabled = scale < 1;
-            ctx.drawImage(img, (w - dw) / 2, top + (availH - dh) / 2, dw, dh);
+            ctx.drawImage(img, x, y, dw, dh);
             if (g.images.length > 1 && !g.preview) {
               ctx.fillStyle = "#aaa";
               ctx.font = "11px system-ui, sans-serif";

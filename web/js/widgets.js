@@ -127,8 +127,12 @@ export function addInputWidget(node, name, spec, hooks) {
   if (opts.image_upload) {
     const b = node.addWidget("button", "upload image…", null, () => hooks.uploadImage(node, name));
     b.tooltip = "upload a PNG or JPEG into the input folder and select it";
-    const m = node.addWidget("button", "paint mask…", null, () => hooks.paintMask(node, name));
-    m.tooltip = "paint the region to regenerate (inpainting); it is stored as the image's alpha, which this node outputs as its MASK";
+    // The painter stores the mask as the picture's alpha: offered where the node outputs the
+    // picture together with the MASK read from that alpha (LoadImage).
+    if (hooks.carriesMask(node)) {
+      const m = node.addWidget("button", "paint mask…", null, () => hooks.paintMask(node, name));
+      m.tooltip = "paint the region to regenerate (inpainting); it is stored as the image's alpha, which this node outputs as its MASK";
+    }
   }
   return w;
 }

@@ -2,8 +2,8 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../../server/index.js";
-import { isLoopbackHost } from "../../server/security.js";
 import { builtinRegistry } from "../../nodes/index.js";
+import { defaultModelsDir, type CliCommand } from "../command.js";
 
 const help = `Usage: glide-studio serve [--port 8188] [--listen [ADDR]] [--token T] [folders…]
 
@@ -77,7 +77,7 @@ function parse(argv: string[]): ServeArgs {
     token: values.token,
     allowHosts: values["allow-host"] ?? [],
     paths: {
-      models: path.resolve(values["models-dir"] ?? process.env.GLIDE_STUDIO_MODELS ?? "models"),
+      models: path.resolve(values["models-dir"] ?? defaultModelsDir()),
       output: path.resolve(values["output-dir"] ?? "output"),
       input: path.resolve(values["input-dir"] ?? "input"),
       temp: path.join(data, "temp"),
@@ -90,7 +90,7 @@ function parse(argv: string[]): ServeArgs {
 }
 
 /** The `serve` CLI command (wired into the CLI's command table). */
-export const serveCommand = {
+export const serveCommand: CliCommand = {
   name: "serve",
   summary: "start the server and the web editor",
   help,
@@ -129,7 +129,6 @@ export const serveCommand = {
       if (server.tokenGenerated) console.log(`  access token (generated): ${server.token}`);
       console.log(`  open: ${server.url}/?token=${encodeURIComponent(server.token)}`);
     }
-    if (!isLoopbackHost(server.listen) && !server.token) console.log("  warning: listening off loopback without a token");
     const pending = server.store.remaining();
     if (pending > 0) console.log(`  resuming ${pending} queued prompt(s)`);
     await new Promise<void>((resolve) => {
