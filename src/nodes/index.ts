@@ -1,6 +1,8 @@
 /** The built-in node library. Node names, input names and link types are stable: saved workflows use them. */
 import { NodeRegistry } from "../graph/registry.js";
 import type { NodeDefinition } from "../graph/types.js";
+import { ClipGuidance } from "./clip-guidance.js";
+import { LoadClip } from "./clip-load.js";
 import { Guidance } from "./guidance.js";
 import { ImageResize } from "./image-resize.js";
 import { Inpaint } from "./inpaint.js";
@@ -13,10 +15,11 @@ import { Upsample } from "./upsample.js";
 export type { Conditioning, GlideModelValue, GradientTerm, GuidanceValue } from "./types.js";
 export { Guidance, ImageResize, Inpaint, LoadImage, LoadMask, PreviewImage, Sample, SaveImage, TextEncode, Upsample };
 export { MAX_JSON_SEED } from "./sampling.js";
+export { ClipGuidance, LoadClip };
 
 /** Every built-in node type. */
 export function builtinNodes(): NodeDefinition[] {
-  return [TextEncode, Guidance, Sample, Upsample, Inpaint, LoadImage, LoadMask, ImageResize, SaveImage, PreviewImage];
+  return [TextEncode, Guidance, LoadClip, ClipGuidance, Sample, Upsample, Inpaint, LoadImage, LoadMask, ImageResize, SaveImage, PreviewImage];
 }
 
 /** A registry holding the built-in nodes (add your own with `register`). */
