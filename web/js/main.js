@@ -47,6 +47,8 @@ class EditorApp {
   }
 
   configureCanvas() {
+    // litegraph 0.7 reads an unset DEFAULT_GROUP_FONT_SIZE when drawing group titles (so they vanish).
+    LG.DEFAULT_GROUP_FONT_SIZE ??= LG.DEFAULT_GROUP_FONT;
     const c = this.canvas;
     c.render_canvas_border = false;
     c.show_info = false;
