@@ -64,6 +64,8 @@ const graphNodes = (page) =>
 
 test("editor: open, load a shipped workflow, queue it, see the image, save and reload", { skip, timeout: 240000 }, async (t) => {
   await fs.mkdir(artifacts, { recursive: true });
+  const shipped = JSON.parse(await fs.readFile(path.join(here, "..", "workflows", "text2im.json"), "utf8"));
+  const nodeCount = shipped.nodes.length;
   const { root, paths } = await tempPaths("glide-e2e-");
   await copyFixtureModels(paths.models);
   const server = await startServer({ port: 0, registry: builtinRegistry(), paths: { ...paths, workflows: path.join(here, "..", "workflows") } });
@@ -85,7 +87,7 @@ test("editor: open, load a shipped workflow, queue it, see the image, save and r
   await page.evaluate(() => window.glideApp.graph.clear());
   await page.click("#btn-workflows");
   await page.click("#workflow-list li[data-name='text2im.json']");
-  await page.waitForFunction(() => window.glideApp.graph._nodes.length === 9);
+  await page.waitForFunction((n) => window.glideApp.graph._nodes.length === n, nodeCount);
   nodes = await graphNodes(page);
   const sample = nodes.find((n) => n.type === "Sample");
   const save = nodes.find((n) => n.type === "SaveImage");
@@ -133,7 +135,8 @@ test("editor: open, load a shipped workflow, queue it, see the image, save and r
   assert.equal(savedSample.widgets_values.seed, seedAfter, "widget values are saved by input name");
   assert.deepEqual(savedSample.pos.length, 2);
   assert.equal(savedSample.properties.after_run.seed, "randomize");
-  assert.equal(saved.links.length, 10);
+  assert.equal(saved.links.length, shipped.links.length);
+  assert.equal(saved.groups.length, shipped.groups?.length ?? 0);
   await page.evaluate(() => window.glideApp.graph.clear());
   assert.equal((await graphNodes(page)).length, 0);
 
@@ -142,7 +145,7 @@ test("editor: open, load a shipped workflow, queue it, see the image, save and r
   await page.waitForFunction(() => document.body.dataset.ready === "true");
   assert.equal((await graphNodes(page)).length, 0, "the cleared graph was autosaved");
   await page.setInputFiles("#file-input", savedFile);
-  await page.waitForFunction(() => window.glideApp.graph._nodes.length === 9);
+  await page.waitForFunction((n) => window.glideApp.graph._nodes.length === n, nodeCount);
   const reloaded = await graphNodes(page);
   assert.deepEqual(reloaded, afterRun);
   await page.screenshot({ path: path.join(artifacts, "e2e-04-reloaded.png") });
@@ -150,7 +153,7 @@ test("editor: open, load a shipped workflow, queue it, see the image, save and r
   // The output PNG carries the workflow: loading it restores the graph as it was queued.
   await page.evaluate(() => window.glideApp.graph.clear());
   await page.setInputFiles("#file-input", outFile);
-  await page.waitForFunction(() => window.glideApp.graph._nodes.length === 9);
+  await page.waitForFunction((n) => window.glideApp.graph._nodes.length === n, nodeCount);
   const fromPng = await graphNodes(page);
   assert.equal(fromPng.find((n) => n.id === sample.id).values.seed, seedBefore);
   assert.deepEqual(errors, []);
@@ -202,6 +205,14 @@ test("editor: the mask painter stores the painted region as the image's alpha", 
   });
   assert.equal(target.image, "assets/grass.png");
   await page.waitForTimeout(100);
+  // Tooltips: the node's description on its title, the input's description on its widget.
+  const canvasBox0 = await page.locator("#graph-canvas").boundingBox();
+  await page.mouse.move(canvasBox0.x + 40 + 60, canvasBox0.y + 80 - 15);
+  await page.waitForSelector("#tooltip:not([hidden])");
+  assert.match(await page.textContent("#tooltip"), /^Load Image \(LoadImage\)\nLoads a PNG or JPEG/);
+  const imageY = await page.evaluate((id) => window.glideApp.graph.getNodeById(id).widgets[0].last_y, target.id);
+  await page.mouse.move(canvasBox0.x + 40 + 60, canvasBox0.y + 80 + imageY + 8);
+  await page.waitForFunction(() => /^image: choice/.test(document.getElementById("tooltip").textContent) && !document.getElementById("tooltip").hidden);
   const y = await page.evaluate((id) => window.glideApp.graph.getNodeById(id).widgets.find((x) => x.name === "paint mask…").last_y, target.id);
   const canvasBox = await page.locator("#graph-canvas").boundingBox();
   await page.mouse.click(canvasBox.x + 40 + 100, canvasBox.y + 80 + y + 8);

@@ -106,7 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<GlideServer> {
 
   await installExampleInputs(paths.workflows, paths.input, log);
   const store = await PromptStore.open(paths.data, { warn: log });
-  const executor = opts.executor ?? (new Executor({ registry: opts.registry, paths }) as unknown as ServerExecutor);
+  const executor: ServerExecutor = opts.executor ?? new Executor({ registry: opts.registry, paths });
   const guard: GuardConfig = { listen, token, allowedHosts: opts.allowedHosts };
   let worker: QueueWorker | undefined;
   const hub = new WsHub({

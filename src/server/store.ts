@@ -5,10 +5,11 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import type { ApiPrompt } from "../graph/types.js";
 import { writeFileAtomic } from "./atomic.js";
 
 /** An API-format prompt as stored in the queue (node id → class and inputs). */
-export type StoredPrompt = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }>;
+export type StoredPrompt = ApiPrompt;
 
 /** One queued prompt. */
 export interface QueueItem {
