@@ -2,6 +2,8 @@
 export { native } from "./native.js";
 export * from "./diffusion/index.js";
 export * from "./checkpoint/index.js";
+export { startServer, PromptStore } from "./server/index.js";
+export type { ServerOptions, GlideServer, ServerPaths, ServerLimits, ServerExecutor, QueueItem, HistoryEntry } from "./server/index.js";
 export * from "./graph/index.js";
 export * from "./image/index.js";
 export * from "./nodes/index.js";
