@@ -1,0 +1,55 @@
+/** LoadCheckpoint: a GLIDE UNet from the models folder, loaded once and shared. */
+import path from "node:path";
+import { sidecarPaths } from "../checkpoint/glide-resolve.js";
+import { resolveInFolder } from "../graph/inputs.js";
+import type { FolderPaths, NodeContext, NodeDefinition } from "../graph/types.js";
+import { loadModel } from "../model/index.js";
+import { CHECKPOINT_FILES, statFingerprint } from "./files.js";
+import type { GlideModelValue } from "./types.js";
+
+/** Precisions offered (later builds add more). */
+export const PRECISIONS = ["fp32"] as const;
+/** Devices offered (later builds add more). */
+export const DEVICES = ["cpu"] as const;
+
+/** Size and mtime of the checkpoint and of its sidecar config: a changed file loads afresh. */
+async function checkpointFingerprint(file: string): Promise<string> {
+  const parts = await Promise.all([file, ...sidecarPaths(file)].map(statFingerprint));
+  return parts.join("|");
+}
+
+interface LoadInputs {
+  ckpt_name: string;
+  precision?: (typeof PRECISIONS)[number];
+  device?: (typeof DEVICES)[number];
+}
+
+/** The `LoadCheckpoint` node. */
+export const LoadCheckpoint: NodeDefinition = {
+  name: "LoadCheckpoint",
+  display_name: "Load Checkpoint",
+  description:
+    "Loads a GLIDE checkpoint (.pt as released by OpenAI, or .safetensors) from the models folder. The variant (base, upsample, base-inpaint, upsample-inpaint) is detected from the weights; options the weights cannot tell come from a sidecar <checkpoint>.json. A model is loaded once and shared by every node and run.",
+  category: "loaders",
+  input: {
+    required: {
+      ckpt_name: [CHECKPOINT_FILES, { tooltip: "A checkpoint in the models folder (glide-studio models download base)" }],
+    },
+    optional: {
+      precision: [PRECISIONS, { default: "fp32", tooltip: "Arithmetic precision" }],
+      device: [DEVICES, { default: "cpu", tooltip: "Where the model runs" }],
+    },
+  },
+  output: ["GLIDE_MODEL"],
+  output_tooltips: ["The loaded model"],
+  fingerprint: (inputs: Record<string, unknown>, paths: FolderPaths) =>
+    checkpointFingerprint(resolveInFolder(paths.models, String(inputs.ckpt_name))),
+  async execute({ ckpt_name, precision = "fp32", device = "cpu" }: LoadInputs, ctx: NodeContext) {
+    const file = resolveInFolder(ctx.paths.models, ckpt_name);
+    const fingerprint = await checkpointFingerprint(file);
+    const source = { file: path.resolve(file), version: fingerprint };
+    const key = JSON.stringify({ ...source, precision, device });
+    const model: GlideModelValue = await ctx.models.get(key, source, () => loadModel(file, { precision, device }));
+    return { result: [model] };
+  },
+};
