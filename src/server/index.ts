@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import { Executor } from "../graph/executor.js";
 import type { NodeRegistry } from "../graph/registry.js";
+import { builtinRegistry } from "../nodes/index.js";
 import { createApp } from "./app.js";
 import type { ServerContext, ServerExecutor, ServerLimits, ServerPaths } from "./context.js";
 import { WsHub } from "./hub.js";
@@ -36,7 +37,7 @@ export interface ServerOptions {
   /** The folders; `workflows` defaults to the shipped `workflows/`. */
   paths: Omit<ServerPaths, "workflows"> & { workflows?: string };
   /** The node types offered (the built-in ones when absent). */
-  registry: NodeRegistry;
+  registry?: NodeRegistry;
   /** The executor (a new one over `registry` and `paths` when absent). */
   executor?: ServerExecutor;
   limits?: Partial<ServerLimits>;
@@ -106,7 +107,8 @@ export async function startServer(opts: ServerOptions): Promise<GlideServer> {
 
   await installExampleInputs(paths.workflows, paths.input, log);
   const store = await PromptStore.open(paths.data, { warn: log });
-  const executor: ServerExecutor = opts.executor ?? new Executor({ registry: opts.registry, paths });
+  const registry = opts.registry ?? builtinRegistry();
+  const executor: ServerExecutor = opts.executor ?? new Executor({ registry, paths });
   const guard: GuardConfig = { listen, token, allowedHosts: opts.allowedHosts };
   let worker: QueueWorker | undefined;
   const hub = new WsHub({
@@ -121,7 +123,7 @@ export async function startServer(opts: ServerOptions): Promise<GlideServer> {
   worker = new QueueWorker(store, executor, hub, log);
   const version = (JSON.parse(readFileSync(path.join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
   const limits: ServerLimits = { maxUploadBytes: 20 * 1024 * 1024, maxImageSide: 4096, ...opts.limits };
-  const ctx: ServerContext = { registry: opts.registry, executor, store, worker, paths, limits, version, log };
+  const ctx: ServerContext = { registry, executor, store, worker, paths, limits, version, log };
   const app = createApp(ctx, guard, opts.webDir ?? path.join(packageRoot, "web"));
 
   const server = http.createServer(app);

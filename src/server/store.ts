@@ -111,7 +111,7 @@ async function readJson<T>(file: string, warn: (msg: string) => void): Promise<T
 
 /** Options of {@link PromptStore.open}. */
 export interface PromptStoreOptions {
-  /** Keep at most this many history entries (oldest dropped first). Default 1000. */
+  /** Keep at most this many history entries (oldest dropped first). Default 500. */
   maxHistory?: number;
   /** Where warnings go (default console.warn). */
   warn?: (msg: string) => void;
@@ -128,7 +128,7 @@ export class PromptStore {
   private readonly maxHistory: number;
 
   private constructor(readonly dataDir: string, opts: PromptStoreOptions) {
-    this.maxHistory = opts.maxHistory ?? 1000;
+    this.maxHistory = opts.maxHistory ?? 500;
     this.queueWriter = new JsonFileWriter(path.join(dataDir, "queue.json"), (): QueueFile => ({
       version: 1,
       counter: this.counter,
