@@ -48,11 +48,16 @@ test("nodes prints the schema as JSON", async () => {
   const r = await run(["nodes"]);
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout);
-  for (const name of ["TextEncode", "Guidance", "Sample", "Upsample", "Inpaint", "LoadImage", "LoadMask", "ImageResize", "SaveImage", "PreviewImage"]) {
+  for (const name of ["LoadCheckpoint", "TextEncode", "Guidance", "Sample", "Upsample", "Inpaint", "LoadImage", "LoadMask", "ImageResize", "SaveImage", "PreviewImage"]) {
     assert.ok(info[name], `${name} in the schema`);
   }
   assert.deepEqual(info.Sample.input.required.sampler, [["ddpm", "ddim"], info.Sample.input.required.sampler[1]]);
   assert.equal(info.SaveImage.output_node, true);
+  const models = tmp();
+  fs.writeFileSync(path.join(models, "mine.safetensors"), "");
+  const withModels = JSON.parse((await run(["nodes", "LoadCheckpoint", "--models-dir", models])).stdout);
+  assert.deepEqual(withModels.input.required.ckpt_name[0], ["mine.safetensors"]);
+  assert.deepEqual(withModels.input_order, { required: ["ckpt_name"], optional: ["precision", "device"] });
   const one = await run(["nodes", "Guidance"]);
   assert.deepEqual(JSON.parse(one.stdout).input_order, { required: ["positive", "scale"], optional: ["negative"] });
 });

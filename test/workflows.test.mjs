@@ -159,3 +159,26 @@ test("a missing checkpoint fails validation naming the models folder", async () 
   assert.match(r.stderr, /model file "upsample\.pt" not found/);
   assert.match(r.stderr, /glide-studio models download base/);
 });
+
+test("Ctrl-C interrupts a CLI run within one sampling step (exit 130)", async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "glide-wf-out-"));
+  const child = spawn(process.execPath, [cli, "run", path.join(workflows, "text2im.json"), "--models-dir", models, "--output-dir", out, "--set", "4.respacing=1000"], { cwd: os.tmpdir() });
+  let stderr = "";
+  let sentAt = 0;
+  let stepsAtSignal = 0;
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    const steps = [...stderr.matchAll(/step (\d+)\/1000/g)].map((m) => Number(m[1]));
+    if (!sentAt && steps.length) {
+      sentAt = Date.now();
+      stepsAtSignal = Math.max(...steps);
+      child.kill("SIGINT");
+    }
+  });
+  const code = await new Promise((r) => child.on("close", r));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted in node 4 \(Sample\)/);
+  // 1000 steps take over a minute; the process ends right after the step in flight.
+  assert.ok(Date.now() - sentAt < 5000, `exited ${Date.now() - sentAt} ms after the signal (at step ${stepsAtSignal})`);
+  assert.deepEqual(fs.readdirSync(out), [], "nothing saved");
+});
