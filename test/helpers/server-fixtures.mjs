@@ -4,7 +4,7 @@
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { promises as fs } from "node:fs";
+import { promises as fs, rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PNG } from "pngjs";
 import WebSocket from "ws";
@@ -81,9 +81,16 @@ export function countPrompt({ steps = 3, delay = 0, seed = 1, prefix = "test" } 
   };
 }
 
-/** Fresh temporary folders for one server. */
+const createdRoots = [];
+// Temporary folders go when the test process ends (servers are closed by then).
+process.on("exit", () => {
+  for (const root of createdRoots) rmSync(root, { recursive: true, force: true });
+});
+
+/** Fresh temporary folders for one server (removed when the process exits). */
 export async function tempPaths(prefix = "glide-server-") {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  createdRoots.push(root);
   const paths = {
     models: path.join(root, "models"),
     output: path.join(root, "output"),

@@ -4,14 +4,14 @@
  * before being stored, written atomically).
  */
 import path from "node:path";
-import { Router, type Request } from "express";
+import { promises as fs } from "node:fs";
+import { Router, type Request, type Response } from "express";
 import multer from "multer";
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../http-error.js";
 import { resolveExistingInside, resolveFolderInside, UnsafePathError } from "../safe-path.js";
 import { decodeImage, encodePng, ImageInputError, type RgbaImage } from "../images.js";
 import { createFileAtomic, writeFileAtomic } from "../atomic.js";
-import { promises as fs } from "node:fs";
 
 const VIEW_TYPES: Record<string, string> = { ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp" };
 type FolderType = "output" | "input" | "temp";
@@ -55,7 +55,7 @@ export function fileRoutes(ctx: ServerContext): Router {
     limits: { fileSize: ctx.limits.maxUploadBytes, files: 1, fields: 8, fieldSize: 16 * 1024, parts: 10 },
   });
   // Multer's limit errors become 413/400 answers naming the limit.
-  const single = (req: Request, res: Parameters<ReturnType<typeof upload.single>>[1]) =>
+  const single = (req: Request, res: Response) =>
     new Promise<void>((resolve, reject) =>
       upload.single("image")(req, res, (err: unknown) => {
         if (!err) return resolve();
