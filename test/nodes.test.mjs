@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { encode as encodePng, decode as decodePng } from "fast-png";
+import { loadTensor } from "./helpers/npy.mjs";
 import { Executor, builtinRegistry, decodePngImage, resizeImage, workflowFromPng } from "glide-studio";
 
 /** A GLIDE-shaped model whose forward returns ε = 0.1·x and v = 0, recording every call. */
@@ -20,7 +21,7 @@ function fakeModel(kind, size, calls) {
     },
     async prepareText(t) { calls.push({ text: t.tokens.map((r) => String.fromCharCode(...r.filter(Boolean))) }); return { batch: t.tokens.length, dispose() {} }; },
     async forward(a) {
-      calls.push({ rows: a.x.shape[0], lowRes: a.lowRes?.shape, inpaintMask: a.inpaintMask?.shape, lowResData: a.lowRes?.data });
+      calls.push({ rows: a.x.shape[0], lowRes: a.lowRes?.shape, inpaintMask: a.inpaintMask?.shape, lowResData: a.lowRes?.data, inpaint: a.inpaintImage && { image: a.inpaintImage, mask: a.inpaintMask } });
       const [n, , s] = a.x.shape;
       const out = new Float32Array(n * 6 * s * s);
       for (let r = 0; r < n; r++) for (let i = 0; i < 3 * s * s; i++) out[r * 6 * s * s + i] = 0.1 * a.x.data[r * 3 * s * s + i];
@@ -102,6 +103,16 @@ test("Sample: conditioning alone is unguided; guidance and conditioning together
   delete p["5"].inputs.guidance;
   delete p["5"].inputs.conditioning;
   assert.equal(executor.validate(p).node_errors["5"].errors[0].type, "required_input_missing");
+  p["5"].inputs.conditioning = ["2", 0];
+  for (const [respacing, type] of [["abc", "invalid_input_value"], ["1", "value_smaller_than_min"], ["ddim999", "invalid_input_value"]]) {
+    p["5"].inputs.respacing = respacing;
+    const errors = executor.validate(p).node_errors["5"]?.errors ?? [];
+    assert.deepEqual(errors.map((e) => [e.type, e.extra_info.input_name]), [[type, "respacing"]], respacing);
+  }
+  for (const ok of ["fast27", "ddim50", "10,5,3", "27"]) {
+    p["5"].inputs.respacing = ok;
+    assert.equal(executor.validate(p).ok, true, ok);
+  }
 });
 
 test("Sample refuses a model of another kind, naming the node to use", async () => {
@@ -281,4 +292,39 @@ test("PNG decoding: palette, 16-bit gray with alpha, low bit depths", () => {
   const raw = decodePng(bytes);
   assert.deepEqual([grass.width, grass.height], [256, 256]);
   assert.equal(grass.rgb[3 * 1000 + 1], Math.fround(raw.data[raw.channels * 1000 + 1] / 255));
+});
+
+test("Inpaint prepares the shipped grass workflow's image and mask as the official notebook did", async () => {
+  // sampling/inpaint_*/source_image and source_mask are the notebook's PIL-bicubic-resized grass.png and
+  // its keep-mask; PIL works in 8-bit fixed point, so a pixel may differ by one level.
+  const assets = new URL("../workflows/assets/", import.meta.url);
+  for (const [run, kind, size] of [["inpaint_base", "base-inpaint", 32], ["inpaint_upsample", "upsample-inpaint", 64]]) {
+    const { executor, paths, calls } = setup();
+    for (const f of ["grass.png", "grass_mask.png"]) fs.copyFileSync(new URL(f, assets), path.join(paths.input, f));
+    const r = await executor.run({
+      "1": { class_type: "FakeCheckpoint", inputs: { kind, size } },
+      "2": { class_type: "LoadImage", inputs: { image: "grass.png" } },
+      "3": { class_type: "LoadMask", inputs: { image: "grass_mask.png", channel: "red" } },
+      "4": { class_type: "TextEncode", inputs: { model: ["1", 0], text: "a corgi in a field" } },
+      "5": { class_type: "Inpaint", inputs: { model: ["1", 0], image: ["2", 0], mask: ["3", 0], conditioning: ["4", 0], respacing: "2", seed: 0, ...(kind === "upsample-inpaint" ? { low_res: ["2", 0] } : {}) } },
+      "6": { class_type: "PreviewImage", inputs: { images: ["5", 0] } },
+    }, { promptId: run });
+    assert.equal(r.status, "success", JSON.stringify(r.error));
+    const { image, mask } = calls.find((c) => c.inpaint).inpaint;
+    const refImage = loadTensor(`sampling/${run}/source_image.npy`);
+    const refMask = loadTensor(`sampling/${run}/source_mask.npy`);
+    assert.deepEqual(mask.shape, refMask.shape);
+    assert.deepEqual([...mask.data], [...refMask.data], `${run}: keep-mask`);
+    let worst = 0;
+    let exact = 0;
+    const plane = size * size;
+    for (let i = 0; i < refImage.data.length; i++) {
+      const want = refImage.data[i] * refMask.data[i % plane]; // the model sees image·mask
+      const d = Math.abs(image.data[i] - want) * 127.5;
+      worst = Math.max(worst, d);
+      if (d < 1e-3) exact++;
+    }
+    assert.ok(worst <= 1 + 1e-4, `${run}: worst pixel ${worst} levels off`);
+    assert.ok(exact / refImage.data.length > 0.85, `${run}: only ${exact} of ${refImage.data.length} values exact`);
+  }
 });

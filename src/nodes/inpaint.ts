@@ -2,7 +2,7 @@
 import type { NodeContext, NodeDefinition } from "../graph/types.js";
 import { resizeImage } from "../image/resize.js";
 import { imageDims, imageToModel, maskDims, maskToKeep, quantizeImage, repeatBatch, type ImageTensor } from "../image/tensor.js";
-import { oneOfGuidanceOrConditioning, requireKind, sampleForNode, SPECS, textOptions } from "./sampling.js";
+import { allOf, checkRespacing, oneOfGuidanceOrConditioning, requireKind, sampleForNode, SPECS, textOptions } from "./sampling.js";
 import type { Conditioning, GlideModelValue, GuidanceValue } from "./types.js";
 
 interface InpaintInputs {
@@ -46,7 +46,7 @@ export const Inpaint: NodeDefinition = {
     },
   },
   output: ["IMAGE"],
-  validate: oneOfGuidanceOrConditioning,
+  validate: allOf(oneOfGuidanceOrConditioning, checkRespacing),
   async execute(inputs: InpaintInputs, ctx: NodeContext) {
     const { model, respacing, sampler, eta, temperature, seed } = inputs;
     requireKind(model, ["base-inpaint", "upsample-inpaint"], "Inpaint");

@@ -1,6 +1,6 @@
 /** Sample: text-to-image with a base model. */
 import type { NodeContext, NodeDefinition } from "../graph/types.js";
-import { oneOfGuidanceOrConditioning, requireKind, sampleForNode, SPECS, textOptions } from "./sampling.js";
+import { allOf, checkRespacing, oneOfGuidanceOrConditioning, requireKind, sampleForNode, SPECS, textOptions } from "./sampling.js";
 import type { Conditioning, GlideModelValue, GuidanceValue } from "./types.js";
 
 interface SampleInputs {
@@ -36,7 +36,7 @@ export const Sample: NodeDefinition = {
     },
   },
   output: ["IMAGE"],
-  validate: oneOfGuidanceOrConditioning,
+  validate: allOf(oneOfGuidanceOrConditioning, checkRespacing),
   async execute(inputs: SampleInputs, ctx: NodeContext) {
     const { model, respacing, sampler, eta, seed, batch_size } = inputs;
     requireKind(model, ["base"], "Sample");

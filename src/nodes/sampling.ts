@@ -1,5 +1,5 @@
 /** What the sampling nodes share: input specs, text/guidance → sample options, progress previews. */
-import { sample, type GradientGuidance, type SampleOptions, type TokenBatch } from "../diffusion/index.js";
+import { sample, spaceTimesteps, type GradientGuidance, type SampleOptions, type TokenBatch } from "../diffusion/index.js";
 import type { InputSpec, NodeContext, ValidationIssue, ValidateArgs } from "../graph/types.js";
 import { modelToImage, modelToRgb8, type ImageTensor } from "../image/tensor.js";
 import type { Conditioning, GlideModelValue, GuidanceValue } from "./types.js";
@@ -48,6 +48,30 @@ export function oneOfGuidanceOrConditioning({ linked }: ValidateArgs): Validatio
     ];
   }
   return [];
+}
+
+/**
+ * Checks the `respacing` string before anything runs (against the 1000 diffusion steps of every released
+ * GLIDE model), so a typo is a validation error rather than a failure minutes into a workflow.
+ */
+export function checkRespacing({ literals }: ValidateArgs): ValidationIssue[] {
+  const value = literals.respacing;
+  if (typeof value !== "string") return [];
+  let count: number;
+  try {
+    count = spaceTimesteps(1000, value).length;
+  } catch (err) {
+    return [{ type: "invalid_input_value", message: (err as Error).message, input_name: "respacing", received_value: value }];
+  }
+  if (count < 2) {
+    return [{ type: "value_smaller_than_min", message: `respacing "${value}" gives ${count} step(s); sampling needs at least 2`, input_name: "respacing", received_value: value }];
+  }
+  return [];
+}
+
+/** Runs several validators, collecting every issue. */
+export function allOf(...checks: ((args: ValidateArgs) => ValidationIssue[])[]): (args: ValidateArgs) => ValidationIssue[] {
+  return (args) => checks.flatMap((check) => check(args));
 }
 
 /** Throws unless the model is one of `kinds`, telling the user which node fits the model they have. */

@@ -1,7 +1,7 @@
 /** Upsample: GLIDE's super-resolution stage (64 → 256 for the released model). */
 import type { NodeContext, NodeDefinition } from "../graph/types.js";
 import { imageDims, imageToModel, quantizeImage, type ImageTensor } from "../image/tensor.js";
-import { requireKind, sampleForNode, SPECS, tokenRows } from "./sampling.js";
+import { checkRespacing, requireKind, sampleForNode, SPECS, tokenRows } from "./sampling.js";
 import type { Conditioning, GlideModelValue } from "./types.js";
 
 interface UpsampleInputs {
@@ -37,6 +37,7 @@ export const Upsample: NodeDefinition = {
     },
   },
   output: ["IMAGE"],
+  validate: checkRespacing,
   async execute(inputs: UpsampleInputs, ctx: NodeContext) {
     const { model, image, conditioning, respacing, sampler, eta, temperature, seed } = inputs;
     requireKind(model, ["upsample"], "Upsample");
