@@ -247,7 +247,7 @@ function firstRows(t: Tensor, batch: number): Tensor {
  * The text is embedded once; each step is one model call (2B rows under guidance) and one native step.
  * Never blocks the event loop: model calls and steps run in native workers.
  *
- * Cancellation: when `onStep` returns a falsy value or `signal` aborts, the promise rejects with a
+ * Cancellation: when `onStep` returns `false` or `signal` aborts, the promise rejects with a
  * {@link SampleAbortedError} (`name === "AbortError"`, see {@link isAbortError}) at the next step
  * boundary, i.e. within one step.
  *
@@ -271,7 +271,7 @@ export async function sample(model: SamplingModel, options: SampleOptions): Prom
           step: j + 1, total: sampler.total, timestep: next.timestep,
           xt: firstRows(next.x, sampler.batch), pred: firstRows(next.pred, sampler.batch),
         });
-        if (!keepGoing) throw aborted(j + 1);
+        if (keepGoing === false) throw aborted(j + 1);
       }
     }
     const samples = firstRows(x, sampler.batch);

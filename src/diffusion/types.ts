@@ -103,8 +103,8 @@ export interface SampleOptions {
   /** Seed or recorded noise (see {@link NoiseSpec}); default: a random seed, reported in the result. */
   noise?: NoiseSpec;
   /**
-   * Called after every step. Its (awaited) return value is the continue flag: a falsy value
-   * (false, undefined, null, 0) cancels the run, so return true to keep going.
+   * Called after every step. Returning (or resolving to) `false` cancels the run; any other value,
+   * `undefined` included, lets it continue, so a callback that only reports progress needs no return.
    */
   onStep?: (progress: StepProgress) => unknown;
   /** Cancels the run at the next step boundary. */
