@@ -1,10 +1,7 @@
 /**
- * PNG files: decoding any PNG to float RGB + alpha, encoding 8-bit RGB with `tEXt` metadata, and
- * atomic writes. The codec is fast-png; this file only adapts layouts.
+ * PNG files: decoding any PNG to float RGB + alpha, encoding 8-bit RGB with `tEXt` metadata. The
+ * codec is fast-png; this file only adapts layouts.
  */
-import fs from "node:fs/promises";
-import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { decode, encode, hasPngSignature, type DecodedPng } from "fast-png";
 
 /** A decoded picture in floats. */
@@ -90,16 +87,6 @@ export function decodePngImage(bytes: Uint8Array, name = "image"): DecodedImage 
   return { width, height, rgb, alpha, text: png.text };
 }
 
-/** Reads and decodes a PNG file. */
-export async function readPngImage(file: string): Promise<DecodedImage> {
-  return decodePngImage(await fs.readFile(file), file);
-}
-
-/** Reads only the `tEXt` chunks of a PNG file. */
-export async function readPngText(file: string): Promise<Record<string, string>> {
-  return decodePngImage(await fs.readFile(file), file).text;
-}
-
 /**
  * JSON safe for a `tEXt` chunk, which holds Latin-1 only: characters above U+00FF are written as
  * `\uXXXX` escapes, which JSON parsers read back as the same text.
@@ -112,25 +99,4 @@ export function latin1Json(value: unknown): string {
 export function encodePngRgb(width: number, height: number, rgb: Uint8Array, text: Record<string, string> = {}): Uint8Array {
   if (rgb.length !== width * height * 3) throw new Error(`encodePngRgb: ${rgb.length} bytes for ${width}x${height} RGB`);
   return encode({ width, height, data: rgb, channels: 3, depth: 8, text });
-}
-
-/** Encodes single-channel 8-bit pixels (`gray: [H, W]`) as a grayscale PNG. */
-export function encodePngGray(width: number, height: number, gray: Uint8Array): Uint8Array {
-  return encode({ width, height, data: gray, channels: 1, depth: 8 });
-}
-
-/**
- * Writes a file atomically: a temporary file in the same folder, then a rename, so readers (the
- * server's `/view`, a file watcher) never see a half-written image.
- */
-export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
 }

@@ -9,7 +9,8 @@ import { imageDims, imageToRgb8, type ImageTensor } from "../image/tensor.js";
 
 /**
  * Writes `bytes` as `<prefix>_<counter:05>_.png` in `dir`, with the next free counter. The file appears
- * whole (temp file, then a hard link that fails if the name is taken, so two writers never clobber).
+ * whole: a temp file, then a hard link to the final name (which fails if the name is taken, so two
+ * writers never clobber each other), or a rename where the filesystem has no hard links.
  */
 async function writeNumbered(dir: string, prefix: string, bytes: Uint8Array): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
@@ -24,12 +25,24 @@ async function writeNumbered(dir: string, prefix: string, bytes: Uint8Array): Pr
   try {
     for (;;) {
       const name = `${prefix}_${String(counter).padStart(5, "0")}_.png`;
+      const file = path.join(dir, name);
       try {
-        await fs.link(tmp, path.join(dir, name));
+        await fs.link(tmp, file);
         return name;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        counter++;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EEXIST") {
+          counter++;
+          continue;
+        }
+        // Filesystems without hard links: a rename is still atomic, only the no-clobber check races.
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw err;
+        if (await fs.stat(file).catch(() => null)) {
+          counter++;
+          continue;
+        }
+        await fs.rename(tmp, file);
+        return name;
       }
     }
   } finally {
