@@ -20,25 +20,25 @@ std::string shape_str(const Shape& shape) {
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype)
     : storage_(std::move(storage)), shape_(std::move(shape)), dtype_(dtype) {
-  check(storage_ == nullptr || bytes() <= storage_->bytes(), "tensor of shape ", shape_str(shape_),
+  GLIDE_CHECK(storage_ == nullptr || bytes() <= storage_->bytes(), "tensor of shape ", shape_str(shape_),
         " does not fit its storage");
 }
 
 int64_t Tensor::dim(int i) const {
   const int r = rank();
   const int j = i < 0 ? i + r : i;
-  check(j >= 0 && j < r, "dimension ", i, " out of range for shape ", shape_str(shape_));
+  GLIDE_CHECK(j >= 0 && j < r, "dimension ", i, " out of range for shape ", shape_str(shape_));
   return shape_[j];
 }
 
 Tensor Tensor::reshape(Shape shape) const {
-  check(shape_numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " to ", shape_str(shape));
+  GLIDE_CHECK(shape_numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " to ", shape_str(shape));
   return Tensor(storage_, std::move(shape), dtype_);
 }
 
 float* Tensor::f32() const {
-  check(defined(), "use of an undefined tensor");
-  check(dtype_ == DType::F32 && device() == Device::Cpu, "expected a float32 CPU tensor, got ",
+  GLIDE_CHECK(defined(), "use of an undefined tensor");
+  GLIDE_CHECK(dtype_ == DType::F32 && device() == Device::Cpu, "expected a float32 CPU tensor, got ",
         dtype_name(dtype_), " on ", device_name(device()));
   return static_cast<float*>(storage_->data());
 }

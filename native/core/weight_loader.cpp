@@ -38,13 +38,13 @@ float to_float(const uint8_t* p, DType dtype) {
 WeightLoader::WeightLoader(std::string file, std::vector<TensorEntry> entries, Backend& backend)
     : file_(std::move(file)), backend_(backend) {
   for (TensorEntry& e : entries) {
-    check(e.strides.size() == e.shape.size(), file_, ": tensor '", e.name, "' has ", e.strides.size(),
+    GLIDE_CHECK(e.strides.size() == e.shape.size(), file_, ": tensor '", e.name, "' has ", e.strides.size(),
           " strides for shape ", shape_str(e.shape));
     std::string key = e.name;
     entries_.emplace(std::move(key), std::move(e));
   }
   fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
-  check(fd_ >= 0, file_, ": cannot open (", std::strerror(errno), ")");
+  GLIDE_CHECK(fd_ >= 0, file_, ": cannot open (", std::strerror(errno), ")");
   struct stat st {};
   if (::fstat(fd_, &st) != 0) {
     const int err = errno;
@@ -59,7 +59,7 @@ WeightLoader::~WeightLoader() {
 }
 
 void WeightLoader::read_exact(void* dst, uint64_t bytes, uint64_t offset, const std::string& name) const {
-  check(offset + bytes <= file_size_, file_, ": truncated file — tensor '", name, "' needs bytes [", offset, ", ",
+  GLIDE_CHECK(offset + bytes <= file_size_, file_, ": truncated file — tensor '", name, "' needs bytes [", offset, ", ",
         offset + bytes, ") but the file has ", file_size_);
   auto* out = static_cast<uint8_t*>(dst);
   uint64_t done = 0;
@@ -67,7 +67,7 @@ void WeightLoader::read_exact(void* dst, uint64_t bytes, uint64_t offset, const 
     const size_t chunk = static_cast<size_t>(std::min<uint64_t>(bytes - done, 1u << 30));
     const ssize_t got = ::pread(fd_, out + done, chunk, static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
-    check(got > 0, file_, ": reading tensor '", name, "' failed (",
+    GLIDE_CHECK(got > 0, file_, ": reading tensor '", name, "' failed (",
           got == 0 ? "unexpected end of file" : std::strerror(errno), ")");
     done += static_cast<uint64_t>(got);
   }
@@ -75,9 +75,9 @@ void WeightLoader::read_exact(void* dst, uint64_t bytes, uint64_t offset, const 
 
 Tensor WeightLoader::load(const std::string& name, const Shape& shape) {
   const auto it = entries_.find(name);
-  check(it != entries_.end(), file_, ": tensor '", name, "' is missing (expected shape ", shape_str(shape), ")");
+  GLIDE_CHECK(it != entries_.end(), file_, ": tensor '", name, "' is missing (expected shape ", shape_str(shape), ")");
   const TensorEntry& e = it->second;
-  check(e.shape == shape, file_, ": tensor '", name, "' has shape ", shape_str(e.shape),
+  GLIDE_CHECK(e.shape == shape, file_, ": tensor '", name, "' has shape ", shape_str(e.shape),
         " but the configuration expects ", shape_str(shape));
   used_.insert(name);
 
@@ -87,12 +87,12 @@ Tensor WeightLoader::load(const std::string& name, const Shape& shape) {
     // Byte span from the first element to the last one reachable through the strides.
     int64_t last = 0;
     for (size_t i = 0; i < shape.size(); ++i) {
-      check(e.strides[i] >= 0, file_, ": tensor '", name, "' has a negative stride");
+      GLIDE_CHECK(e.strides[i] >= 0, file_, ": tensor '", name, "' has a negative stride");
       last += (shape[i] - 1) * e.strides[i];
     }
     const uint64_t esize = dtype_size(e.dtype);
     const uint64_t span = static_cast<uint64_t>(last + 1) * esize;
-    check(span <= e.storage_bytes, file_, ": tensor '", name, "' needs ", span, " bytes but its storage holds ",
+    GLIDE_CHECK(span <= e.storage_bytes, file_, ": tensor '", name, "' needs ", span, " bytes but its storage holds ",
           e.storage_bytes);
     float* dst = out.f32();
     if (e.dtype == DType::F32 && is_contiguous(shape, e.strides)) {
@@ -126,7 +126,7 @@ void WeightLoader::check_all_used() const {
     if (count < 5) unused += (count ? ", '" : "'") + name + "'";
     ++count;
   }
-  check(count == 0, file_, ": ", count, " tensor(s) are not used by the configured model (", unused,
+  GLIDE_CHECK(count == 0, file_, ": ", count, " tensor(s) are not used by the configured model (", unused,
         count > 5 ? ", …" : "", ") — the configuration does not match the checkpoint");
 }
 

@@ -12,7 +12,7 @@ AttentionBlock::AttentionBlock(WeightLoader& w, const std::string& prefix, int64
       heads_(heads),
       has_encoder_kv_(encoder_channels > 0),
       index_(index) {
-  check(heads > 0 && channels % heads == 0, prefix, ": ", channels, " channels cannot be split into ", heads, " heads");
+  GLIDE_CHECK(heads > 0 && channels % heads == 0, prefix, ": ", channels, " channels cannot be split into ", heads, " heads");
   if (has_encoder_kv_) encoder_kv_ = Conv2d::load_conv1d(w, prefix + ".encoder_kv", encoder_channels, 2 * channels);
 }
 
@@ -23,7 +23,7 @@ Tensor AttentionBlock::forward(Backend& be, const Tensor& x, const LayerContext&
   const Tensor qkv = qkv_.conv1d(be, normed.reshape({n, c, h * wd}));
   const Tensor* text_kv = nullptr;
   if (has_encoder_kv_) {
-    check(ctx.text != nullptr && index_ < ctx.text->encoder_kv.size(), "attention block ", index_,
+    GLIDE_CHECK(ctx.text != nullptr && index_ < ctx.text->encoder_kv.size(), "attention block ", index_,
           ": the text conditioning is missing");
     text_kv = &ctx.text->encoder_kv[index_];
   }

@@ -101,7 +101,7 @@ void GlideUNet::maybe_add_attention(Block& block, WeightLoader& w, const std::st
 
 TextEmbedding GlideUNet::encode_text(const std::vector<int32_t>& tokens, const std::vector<uint8_t>& mask,
                                      int64_t batch) const {
-  check(text_.has_value(), "this model has no text encoder (xf_width = 0)");
+  GLIDE_CHECK(text_.has_value(), "this model has no text encoder (xf_width = 0)");
   TextEmbedding t;
   t.batch = batch;
   text_->forward(backend_, tokens, mask, batch, t.xf_proj, t.xf_out);
@@ -124,7 +124,7 @@ Tensor GlideUNet::model_input(const UNetInputs& in) const {
     parts.push_back(mask);
   }
   if (config_.super_res) {
-    check(in.low_res.defined(), "the upsampler needs a low-resolution image (lowRes)");
+    GLIDE_CHECK(in.low_res.defined(), "the upsampler needs a low-resolution image (lowRes)");
     parts.push_back(be.resize_bilinear(in.low_res, s, s2));
   }
   return parts.size() == 1 ? in.x : be.concat(parts, 1);
@@ -138,7 +138,7 @@ Tensor GlideUNet::run_block(const Block& block, Tensor h, const LayerContext& ct
 Tensor GlideUNet::forward(const UNetInputs& in, const TextEmbedding* text, const TraceFn* trace) const {
   Backend& be = backend_;
   const int64_t n = in.x.dim(0);
-  check(static_cast<int64_t>(in.timesteps.size()) == n, "expected ", n, " timesteps, got ", in.timesteps.size());
+  GLIDE_CHECK(static_cast<int64_t>(in.timesteps.size()) == n, "expected ", n, " timesteps, got ", in.timesteps.size());
   const auto record = [&](const std::string& name, const Tensor& t) {
     if (trace != nullptr) (*trace)(name, t);
   };
@@ -149,8 +149,8 @@ Tensor GlideUNet::forward(const UNetInputs& in, const TextEmbedding* text, const
   Tensor emb = time_embed_2_(be, be.silu(time_embed_0_(be, t_emb)));
   record("time_embed", emb);
   if (text_) {
-    check(text != nullptr, "the text conditioning (tokens and mask) is missing");
-    check(text->batch == n, "the text conditioning has batch ", text->batch, " but x has batch ", n);
+    GLIDE_CHECK(text != nullptr, "the text conditioning (tokens and mask) is missing");
+    GLIDE_CHECK(text->batch == n, "the text conditioning has batch ", text->batch, " but x has batch ", n);
     emb = be.add(emb, text->xf_proj);
   }
   record("emb", emb);

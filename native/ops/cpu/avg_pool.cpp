@@ -5,10 +5,10 @@
 namespace glide::cpu {
 
 Tensor CpuBackend::avg_pool2x2(const Tensor& x) {
-  check(x.rank() == 4, "avg_pool2x2: input must be [N, C, H, W], got ", shape_str(x.shape()));
+  GLIDE_CHECK(x.rank() == 4, "avg_pool2x2: input must be [N, C, H, W], got ", shape_str(x.shape()));
   const int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
   const int64_t ho = h / 2, wo = w / 2;
-  check(ho > 0 && wo > 0, "avg_pool2x2: input ", shape_str(x.shape()), " is smaller than 2×2");
+  GLIDE_CHECK(ho > 0 && wo > 0, "avg_pool2x2: input ", shape_str(x.shape()), " is smaller than 2×2");
   Tensor y = cpu_tensor({x.dim(0), x.dim(1), ho, wo});
   const float* xp = x.f32();
   float* yp = y.f32();

@@ -10,12 +10,12 @@ namespace glide::cpu {
 /** out = op(a, b) with b broadcast to a's shape: same rank, each b dim equal to a's or 1. */
 template <typename Op>
 Tensor broadcast_binary(const char* name, const Tensor& a, const Tensor& b, Op op) {
-  check(a.rank() == b.rank(), name, ": ranks differ (", shape_str(a.shape()), " vs ", shape_str(b.shape()), ")");
+  GLIDE_CHECK(a.rank() == b.rank(), name, ": ranks differ (", shape_str(a.shape()), " vs ", shape_str(b.shape()), ")");
   const int r = a.rank();
   std::vector<int64_t> bstride(r, 0);
   int64_t stride = 1;
   for (int i = r - 1; i >= 0; --i) {
-    check(b.dim(i) == a.dim(i) || b.dim(i) == 1, name, ": cannot broadcast ", shape_str(b.shape()), " to ",
+    GLIDE_CHECK(b.dim(i) == a.dim(i) || b.dim(i) == 1, name, ": cannot broadcast ", shape_str(b.shape()), " to ",
           shape_str(a.shape()));
     bstride[i] = b.dim(i) == 1 ? 0 : stride;
     stride *= b.dim(i);

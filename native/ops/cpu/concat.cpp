@@ -7,16 +7,16 @@
 namespace glide::cpu {
 
 Tensor CpuBackend::concat(const std::vector<Tensor>& parts, int axis) {
-  check(!parts.empty(), "concat: no inputs");
+  GLIDE_CHECK(!parts.empty(), "concat: no inputs");
   const int r = parts[0].rank();
   if (axis < 0) axis += r;
-  check(axis >= 0 && axis < r, "concat: axis out of range");
+  GLIDE_CHECK(axis >= 0 && axis < r, "concat: axis out of range");
   Shape shape = parts[0].shape();
   shape[axis] = 0;
   for (const Tensor& p : parts) {
-    check(p.rank() == r, "concat: ranks differ");
+    GLIDE_CHECK(p.rank() == r, "concat: ranks differ");
     for (int i = 0; i < r; ++i)
-      check(i == axis || p.dim(i) == parts[0].dim(i), "concat: ", shape_str(p.shape()), " does not match ",
+      GLIDE_CHECK(i == axis || p.dim(i) == parts[0].dim(i), "concat: ", shape_str(p.shape()), " does not match ",
             shape_str(parts[0].shape()), " outside axis ", axis);
     shape[axis] += p.dim(axis);
   }

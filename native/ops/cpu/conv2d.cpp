@@ -2,6 +2,7 @@
 // Y[O, H'·W'] = W[O, C·kh·kw] · X̂[C·kh·kw, H'·W'], where the im2col matrix X̂ is never stored —
 // its tiles are gathered straight from x while the GEMM packs them.
 #include <algorithm>
+#include <vector>
 
 #include "core/error.h"
 #include "ops/cpu/cpu_backend.h"
@@ -76,16 +77,16 @@ class Im2colPacker final : public BPacker {
 }  // namespace
 
 Tensor CpuBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int stride, int pad) {
-  check(x.rank() == 4, "conv2d: input must be [N, C, H, W], got ", shape_str(x.shape()));
-  check(w.rank() == 4, "conv2d: weight must be [O, C, kh, kw], got ", shape_str(w.shape()));
-  check(x.dim(1) == w.dim(1), "conv2d: input has ", x.dim(1), " channels, weight expects ", w.dim(1));
-  check(stride >= 1 && pad >= 0, "conv2d: bad stride/padding");
+  GLIDE_CHECK(x.rank() == 4, "conv2d: input must be [N, C, H, W], got ", shape_str(x.shape()));
+  GLIDE_CHECK(w.rank() == 4, "conv2d: weight must be [O, C, kh, kw], got ", shape_str(w.shape()));
+  GLIDE_CHECK(x.dim(1) == w.dim(1), "conv2d: input has ", x.dim(1), " channels, weight expects ", w.dim(1));
+  GLIDE_CHECK(stride >= 1 && pad >= 0, "conv2d: bad stride/padding");
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
   const int64_t o = w.dim(0), kh = w.dim(2), kw = w.dim(3);
   const int64_t ho = (h + 2 * pad - kh) / stride + 1;
   const int64_t wo = (wd + 2 * pad - kw) / stride + 1;
-  check(ho > 0 && wo > 0, "conv2d: kernel larger than the padded input");
-  check(b == nullptr || (b->rank() == 1 && b->dim(0) == o), "conv2d: bias must be [", o, "]");
+  GLIDE_CHECK(ho > 0 && wo > 0, "conv2d: kernel larger than the padded input");
+  GLIDE_CHECK(b == nullptr || (b->rank() == 1 && b->dim(0) == o), "conv2d: bias must be [", o, "]");
 
   Tensor y = cpu_tensor({n, o, ho, wo});
   const int64_t hw = ho * wo;
@@ -100,16 +101,25 @@ Tensor CpuBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor* b, int
       for (int64_t j = 0; j < hw; ++j) row[j] = v;
     }
   }
-  const MatrixView weight{w.f32(), k, 1};
+  // One GEMM for all images: the packed weight is shared, each image supplies its B and C.
+  std::vector<Im2colPacker> im2col;
+  std::vector<MatrixPacker> direct;
+  std::vector<GemmItem> items;
+  const bool pointwise = kh == 1 && kw == 1 && stride == 1 && pad == 0;
+  // Reserved up front: items keep pointers into these vectors.
+  direct.reserve(static_cast<size_t>(n));
+  im2col.reserve(static_cast<size_t>(n));
   for (int64_t img = 0; img < n; ++img) {
     const float* xi = x.f32() + img * c * h * wd;
-    float* yi = yp + img * o * hw;
-    if (kh == 1 && kw == 1 && stride == 1 && pad == 0) {
-      sgemm(o, hw, k, weight, MatrixView{xi, hw, 1}, yi, hw, b != nullptr);
+    const BPacker* packer;
+    if (pointwise) {
+      packer = &direct.emplace_back(MatrixView{xi, hw, 1});
     } else {
-      sgemm(o, hw, k, weight, Im2colPacker(xi, h, wd, kh, kw, stride, pad, wo), yi, hw, b != nullptr);
+      packer = &im2col.emplace_back(xi, h, wd, kh, kw, stride, pad, wo);
     }
+    items.push_back(GemmItem{packer, yp + img * o * hw});
   }
+  sgemm(o, hw, k, MatrixView{w.f32(), k, 1}, items, hw, b != nullptr);
   return y;
 }
 

@@ -15,7 +15,7 @@ Tensor CpuBackend::upload(const float* data, const Shape& shape) {
 void CpuBackend::download(const Tensor& t, float* out) { std::memcpy(out, t.f32(), t.bytes()); }
 
 Tensor CpuBackend::adopt_weight(const Tensor& host) {
-  check(host.dtype() == DType::F32 && host.device() == Device::Cpu, "cpu backend: weights must be float32 on the CPU");
+  GLIDE_CHECK(host.dtype() == DType::F32 && host.device() == Device::Cpu, "cpu backend: weights must be float32 on the CPU");
   return host;
 }
 

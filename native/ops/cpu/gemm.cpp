@@ -82,11 +82,15 @@ void pack_a(float* dst, const MatrixView& a, int64_t i0, int64_t mc, int64_t p0,
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
     float* panel = dst + ir * kc;
-    for (int i = 0; i < mr; ++i) {
-      const float* src = a.data + (i0 + ir + i) * a.rs + p0 * a.cs;
-      if (a.cs == 1) {
-        for (int64_t p = 0; p < kc; ++p) panel[p * MR + i] = src[p];
-      } else {
+    if (a.rs == 1) {
+      // Column-major A (a transposed view): read down each column.
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a.data + (i0 + ir) + (p0 + p) * a.cs;
+        for (int i = 0; i < mr; ++i) panel[p * MR + i] = src[i];
+      }
+    } else {
+      for (int i = 0; i < mr; ++i) {
+        const float* src = a.data + (i0 + ir + i) * a.rs + p0 * a.cs;
         for (int64_t p = 0; p < kc; ++p) panel[p * MR + i] = src[p * a.cs];
       }
     }
@@ -124,50 +128,69 @@ void MatrixPacker::pack_panel(float* dst, int64_t k0, int64_t kc, int64_t n0, in
     for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = 0.0f;
 }
 
-void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const BPacker& b, float* c, int64_t ldc,
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const std::vector<GemmItem>& items, int64_t ldc,
            bool accumulate) {
-  if (m <= 0 || n <= 0) return;
+  if (m <= 0 || n <= 0 || items.empty()) return;
   if (k <= 0) {
     if (!accumulate)
-      for (int64_t i = 0; i < m; ++i) std::memset(c + i * ldc, 0, static_cast<size_t>(n) * sizeof(float));
+      for (const GemmItem& item : items)
+        for (int64_t i = 0; i < m; ++i) std::memset(item.c + i * ldc, 0, static_cast<size_t>(n) * sizeof(float));
     return;
   }
-  // C is split into independent tiles (MC rows × kPanelsPerTask·NR columns); each task packs its own
-  // A and B blocks and walks all of K. There is no barrier between tasks, so on a shared machine a
-  // thread that loses its core only delays the tiles it holds (dynamic schedule), instead of
-  // stalling every thread at each K step.
+  const int64_t items_n = static_cast<int64_t>(items.size());
   const int64_t panels = (n + NR - 1) / NR;
   const int64_t mblocks = (m + MC - 1) / MC;
+  const int64_t kblocks = (k + KC - 1) / KC;
   const int64_t groups = (panels + kPanelsPerTask - 1) / kPanelsPerTask;
-  const bool parallel = !omp_in_parallel() && mblocks * groups > 1 && static_cast<double>(m) * n * k > kParallelMacs;
+  const int64_t tasks = mblocks * items_n * groups;
+  const bool parallel =
+      !omp_in_parallel() && tasks > 1 && static_cast<double>(m) * n * k * static_cast<double>(items_n) > kParallelMacs;
+  // A is packed once, block (row block, k block) at a time, and shared by every task.
+  float* apack = a_buffer().reserve(static_cast<size_t>(mblocks * kblocks * MC * KC));
 
 #pragma omp parallel if (parallel)
   {
-    float* apack = a_buffer().reserve(static_cast<size_t>(MC * KC));
+#pragma omp for schedule(dynamic)
+    for (int64_t blk = 0; blk < mblocks * kblocks; ++blk) {
+      const int64_t ic = (blk / kblocks) * MC, pc = (blk % kblocks) * KC;
+      pack_a(apack + blk * MC * KC, a, ic, std::min(MC, m - ic), pc, std::min(KC, k - pc));
+    }
+
+    // C is split into independent tiles (MC rows × kPanelsPerTask·NR columns of one item); each task
+    // packs its own B blocks and walks all of K. Tiles are handed out dynamically, so on a shared
+    // machine a thread that loses its core only delays the tiles it holds.
     float* bpack = b_buffer().reserve(static_cast<size_t>(KC * kPanelsPerTask * NR));
 #pragma omp for schedule(dynamic)
-    for (int64_t task = 0; task < mblocks * groups; ++task) {
-      const int64_t ic = (task / groups) * MC;
+    for (int64_t task = 0; task < tasks; ++task) {
+      const int64_t ib = task / (items_n * groups);
+      const GemmItem& item = items[static_cast<size_t>((task / groups) % items_n)];
+      const int64_t ic = ib * MC;
       const int64_t mc = std::min(MC, m - ic);
       const int64_t jp0 = (task % groups) * kPanelsPerTask;
       const int64_t jp1 = std::min(panels, jp0 + kPanelsPerTask);
-      for (int64_t pc = 0; pc < k; pc += KC) {
+      for (int64_t pb = 0; pb < kblocks; ++pb) {
+        const int64_t pc = pb * KC;
         const int64_t kc = std::min(KC, k - pc);
-        pack_a(apack, a, ic, mc, pc, kc);
+        const float* ablock = apack + (ib * kblocks + pb) * MC * KC;
         for (int64_t jp = jp0; jp < jp1; ++jp)
-          b.pack_panel(bpack + (jp - jp0) * kc * NR, pc, kc, jp * NR, std::min<int64_t>(NR, n - jp * NR));
-        const bool acc = accumulate || pc > 0;
+          item.b->pack_panel(bpack + (jp - jp0) * kc * NR, pc, kc, jp * NR, std::min<int64_t>(NR, n - jp * NR));
+        const bool acc = accumulate || pb > 0;
         for (int64_t jp = jp0; jp < jp1; ++jp) {
           const int nr = static_cast<int>(std::min<int64_t>(NR, n - jp * NR));
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
-            micro_kernel(kc, apack + ir * kc, bpack + (jp - jp0) * kc * NR, c + (ic + ir) * ldc + jp * NR, ldc, mr,
-                         nr, acc);
+            micro_kernel(kc, ablock + ir * kc, bpack + (jp - jp0) * kc * NR, item.c + (ic + ir) * ldc + jp * NR, ldc,
+                         mr, nr, acc);
           }
         }
       }
     }
   }
+}
+
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const BPacker& b, float* c, int64_t ldc,
+           bool accumulate) {
+  sgemm(m, n, k, a, std::vector<GemmItem>{GemmItem{&b, c}}, ldc, accumulate);
 }
 
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, MatrixView b, float* c, int64_t ldc,

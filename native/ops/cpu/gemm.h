@@ -3,6 +3,7 @@
 // picks AVX-512/AVX2/SSE from -march), parallelised with OpenMP.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace glide::cpu {
 
@@ -48,11 +49,22 @@ class MatrixPacker final : public BPacker {
   MatrixView b_;
 };
 
+/** One product of a batched GEMM: its B operand and where its C starts. */
+struct GemmItem {
+  const BPacker* b;
+  float* c;
+};
+
 /**
- * C[m, n] (row stride ldc) = A[m, k] · B[k, n], added to the existing C when `accumulate`.
+ * C_i[m, n] (row stride ldc) = A[m, k] · B_i[k, n] for every item, added to the existing C_i when
+ * `accumulate`. A is packed once and shared by all items (a convolution's weight across images).
  * Uses every OpenMP thread unless called from inside a parallel region (then runs serially, so
  * callers such as attention can parallelise over heads instead).
  */
+void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const std::vector<GemmItem>& items, int64_t ldc,
+           bool accumulate);
+
+/** A single product C[m, n] = A[m, k] · B[k, n] (+ C). */
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const BPacker& b, float* c, int64_t ldc,
            bool accumulate);
 

@@ -5,18 +5,19 @@
 
 #include "core/error.h"
 #include "ops/cpu/cpu_backend.h"
+#include "ops/cpu/vec_math.h"
 
 namespace glide::cpu {
 
 Tensor CpuBackend::group_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const GroupNormArgs& args) {
-  check(x.rank() >= 2, "group_norm: input must be [N, C, ...], got ", shape_str(x.shape()));
+  GLIDE_CHECK(x.rank() >= 2, "group_norm: input must be [N, C, ...], got ", shape_str(x.shape()));
   const int64_t n = x.dim(0), c = x.dim(1);
   const int64_t groups = args.groups;
-  check(groups > 0 && c % groups == 0, "group_norm: ", c, " channels are not divisible into ", groups, " groups");
-  check(gamma.numel() == c && beta.numel() == c, "group_norm: weight/bias must have ", c, " elements");
+  GLIDE_CHECK(groups > 0 && c % groups == 0, "group_norm: ", c, " channels are not divisible into ", groups, " groups");
+  GLIDE_CHECK(gamma.numel() == c && beta.numel() == c, "group_norm: weight/bias must have ", c, " elements");
   const float* ss = nullptr;
   if (args.scale_shift != nullptr) {
-    check(args.scale_shift->numel() == n * 2 * c, "group_norm: scale-shift must be [", n, ", ", 2 * c, "], got ",
+    GLIDE_CHECK(args.scale_shift->numel() == n * 2 * c, "group_norm: scale-shift must be [", n, ", ", 2 * c, "], got ",
           shape_str(args.scale_shift->shape()));
     ss = args.scale_shift->f32();
   }
@@ -38,14 +39,8 @@ Tensor CpuBackend::group_norm(const Tensor& x, const Tensor& gamma, const Tensor
     const float* src = xp + (b * c + g * cpg) * spatial;
     float* dst = yp + (b * c + g * cpg) * spatial;
     // Two passes in double: the mean first, then the centred variance (no cancellation).
-    double sum = 0.0;
-    for (int64_t i = 0; i < count; ++i) sum += src[i];
-    const double mean = sum / static_cast<double>(count);
-    double var = 0.0;
-    for (int64_t i = 0; i < count; ++i) {
-      const double d = src[i] - mean;
-      var += d * d;
-    }
+    const double mean = sum_of(src, count) / static_cast<double>(count);
+    const double var = centered_square_sum(src, count, mean);
     const double rstd = 1.0 / std::sqrt(var / static_cast<double>(count) + eps);
     for (int64_t cc = 0; cc < cpg; ++cc) {
       const int64_t ch = g * cpg + cc;
@@ -61,10 +56,7 @@ Tensor CpuBackend::group_norm(const Tensor& x, const Tensor& gamma, const Tensor
       const float* xs = src + cc * spatial;
       float* ys = dst + cc * spatial;
       if (silu) {
-        for (int64_t i = 0; i < spatial; ++i) {
-          const float v = xs[i] * a + s;
-          ys[i] = v / (1.0f + std::exp(-v));
-        }
+        affine_silu(xs, ys, spatial, a, s);
       } else {
         for (int64_t i = 0; i < spatial; ++i) ys[i] = xs[i] * a + s;
       }

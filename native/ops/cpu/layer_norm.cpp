@@ -3,13 +3,14 @@
 
 #include "core/error.h"
 #include "ops/cpu/cpu_backend.h"
+#include "ops/cpu/vec_math.h"
 
 namespace glide::cpu {
 
 Tensor CpuBackend::layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps) {
-  check(x.rank() >= 1, "layer_norm: input must have at least one dimension");
+  GLIDE_CHECK(x.rank() >= 1, "layer_norm: input must have at least one dimension");
   const int64_t w = x.dim(-1);
-  check(gamma.numel() == w && beta.numel() == w, "layer_norm: weight/bias must have ", w, " elements");
+  GLIDE_CHECK(gamma.numel() == w && beta.numel() == w, "layer_norm: weight/bias must have ", w, " elements");
   const int64_t rows = x.numel() / w;
   Tensor y = cpu_tensor(x.shape());
   const float* xp = x.f32();
@@ -21,14 +22,8 @@ Tensor CpuBackend::layer_norm(const Tensor& x, const Tensor& gamma, const Tensor
   for (int64_t r = 0; r < rows; ++r) {
     const float* src = xp + r * w;
     float* dst = yp + r * w;
-    double sum = 0.0;
-    for (int64_t i = 0; i < w; ++i) sum += src[i];
-    const double mean = sum / static_cast<double>(w);
-    double var = 0.0;
-    for (int64_t i = 0; i < w; ++i) {
-      const double d = src[i] - mean;
-      var += d * d;
-    }
+    const double mean = sum_of(src, w) / static_cast<double>(w);
+    const double var = centered_square_sum(src, w, mean);
     const double rstd = 1.0 / std::sqrt(var / static_cast<double>(w) + static_cast<double>(eps));
     for (int64_t i = 0; i < w; ++i) dst[i] = static_cast<float>((src[i] - mean) * rstd) * gp[i] + bp[i];
   }

@@ -6,11 +6,11 @@
 namespace glide::cpu {
 
 Tensor CpuBackend::linear(const Tensor& x, const Tensor& w, const Tensor* b) {
-  check(w.rank() == 2, "linear: weight must be [out, in], got ", shape_str(w.shape()));
+  GLIDE_CHECK(w.rank() == 2, "linear: weight must be [out, in], got ", shape_str(w.shape()));
   const int64_t k = w.dim(1);
   const int64_t o = w.dim(0);
-  check(x.rank() >= 1 && x.dim(-1) == k, "linear: input ", shape_str(x.shape()), " does not end in ", k);
-  check(b == nullptr || (b->rank() == 1 && b->dim(0) == o), "linear: bias must be [", o, "]");
+  GLIDE_CHECK(x.rank() >= 1 && x.dim(-1) == k, "linear: input ", shape_str(x.shape()), " does not end in ", k);
+  GLIDE_CHECK(b == nullptr || (b->rank() == 1 && b->dim(0) == o), "linear: bias must be [", o, "]");
   const int64_t m = x.numel() / k;
   Shape out_shape = x.shape();
   out_shape.back() = o;

@@ -32,8 +32,8 @@ std::vector<Tap> taps(int64_t in, int64_t out) {
 }  // namespace
 
 Tensor CpuBackend::resize_bilinear(const Tensor& x, int64_t h, int64_t w) {
-  check(x.rank() == 4, "resize_bilinear: input must be [N, C, H, W], got ", shape_str(x.shape()));
-  check(h > 0 && w > 0, "resize_bilinear: output size must be positive");
+  GLIDE_CHECK(x.rank() == 4, "resize_bilinear: input must be [N, C, H, W], got ", shape_str(x.shape()));
+  GLIDE_CHECK(h > 0 && w > 0, "resize_bilinear: output size must be positive");
   const int64_t planes = x.dim(0) * x.dim(1), hi = x.dim(2), wi = x.dim(3);
   const std::vector<Tap> ty = taps(hi, h), tx = taps(wi, w);
   Tensor y = cpu_tensor({x.dim(0), x.dim(1), h, w});

@@ -9,9 +9,9 @@ namespace glide::cpu {
 Tensor CpuBackend::select(const Tensor& x, int axis, int64_t index) {
   const int r = x.rank();
   if (axis < 0) axis += r;
-  check(axis >= 0 && axis < r, "select: axis out of range for ", shape_str(x.shape()));
+  GLIDE_CHECK(axis >= 0 && axis < r, "select: axis out of range for ", shape_str(x.shape()));
   if (index < 0) index += x.dim(axis);
-  check(index >= 0 && index < x.dim(axis), "select: index out of range for ", shape_str(x.shape()));
+  GLIDE_CHECK(index >= 0 && index < x.dim(axis), "select: index out of range for ", shape_str(x.shape()));
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < axis; ++i) outer *= x.dim(i);
   for (int i = axis + 1; i < r; ++i) inner *= x.dim(i);

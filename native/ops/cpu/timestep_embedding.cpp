@@ -9,7 +9,7 @@
 namespace glide::cpu {
 
 Tensor CpuBackend::timestep_embedding(const std::vector<float>& timesteps, int64_t dim) {
-  check(dim > 0, "timestep_embedding: dim must be positive");
+  GLIDE_CHECK(dim > 0, "timestep_embedding: dim must be positive");
   const int64_t n = static_cast<int64_t>(timesteps.size());
   const int64_t half = dim / 2;
   Tensor y = cpu_tensor({n, dim});

@@ -10,13 +10,13 @@ namespace glide::cpu {
 Tensor CpuBackend::token_embedding(const Tensor& table, const Tensor& positional, const Tensor* padding,
                                    const std::vector<int32_t>& tokens, const std::vector<uint8_t>& mask,
                                    int64_t batch) {
-  check(table.rank() == 2 && positional.rank() == 2, "token_embedding: tables must be 2-D");
+  GLIDE_CHECK(table.rank() == 2 && positional.rank() == 2, "token_embedding: tables must be 2-D");
   const int64_t vocab = table.dim(0), w = table.dim(1), ctx = positional.dim(0);
-  check(positional.dim(1) == w, "token_embedding: positional width ", positional.dim(1), " != ", w);
-  check(padding == nullptr || padding->shape() == positional.shape(), "token_embedding: padding table must be ",
+  GLIDE_CHECK(positional.dim(1) == w, "token_embedding: positional width ", positional.dim(1), " != ", w);
+  GLIDE_CHECK(padding == nullptr || padding->shape() == positional.shape(), "token_embedding: padding table must be ",
         shape_str(positional.shape()));
-  check(static_cast<int64_t>(tokens.size()) == batch * ctx, "token_embedding: expected ", batch, "×", ctx, " tokens");
-  check(padding == nullptr || static_cast<int64_t>(mask.size()) == batch * ctx, "token_embedding: expected ", batch,
+  GLIDE_CHECK(static_cast<int64_t>(tokens.size()) == batch * ctx, "token_embedding: expected ", batch, "×", ctx, " tokens");
+  GLIDE_CHECK(padding == nullptr || static_cast<int64_t>(mask.size()) == batch * ctx, "token_embedding: expected ", batch,
         "×", ctx, " mask values");
   Tensor y = cpu_tensor({batch, ctx, w});
   const float* tp = table.f32();
@@ -31,7 +31,7 @@ Tensor CpuBackend::token_embedding(const Tensor& table, const Tensor& positional
         continue;
       }
       const int32_t tok = tokens[idx];
-      check(tok >= 0 && tok < vocab, "token id ", tok, " at [", b, ", ", t, "] is outside the vocabulary (", vocab, ")");
+      GLIDE_CHECK(tok >= 0 && tok < vocab, "token id ", tok, " at [", b, ", ", t, "] is outside the vocabulary (", vocab, ")");
       const float* e = tp + static_cast<int64_t>(tok) * w;
       const float* pos = pp + t * w;
       for (int64_t i = 0; i < w; ++i) row[i] = e[i] + pos[i];

@@ -5,7 +5,7 @@
 namespace glide::cpu {
 
 Tensor CpuBackend::transpose_last2(const Tensor& x) {
-  check(x.rank() >= 2, "transpose_last2: rank must be at least 2");
+  GLIDE_CHECK(x.rank() >= 2, "transpose_last2: rank must be at least 2");
   const int64_t a = x.dim(-2), b = x.dim(-1);
   const int64_t batch = x.numel() / (a * b);
   Shape shape = x.shape();

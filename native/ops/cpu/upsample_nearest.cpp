@@ -5,7 +5,7 @@
 namespace glide::cpu {
 
 Tensor CpuBackend::upsample_nearest2x(const Tensor& x) {
-  check(x.rank() == 4, "upsample_nearest2x: input must be [N, C, H, W], got ", shape_str(x.shape()));
+  GLIDE_CHECK(x.rank() == 4, "upsample_nearest2x: input must be [N, C, H, W], got ", shape_str(x.shape()));
   const int64_t planes = x.dim(0) * x.dim(1), h = x.dim(2), w = x.dim(3);
   Tensor y = cpu_tensor({x.dim(0), x.dim(1), 2 * h, 2 * w});
   const float* xp = x.f32();
