@@ -233,11 +233,42 @@ def heldout_captions(n_single: int = 100, n_pair: int = 50) -> list[dict]:
     return cases
 
 
+def inpaint_cases(n: int = 40, size: int = 32) -> list[dict]:
+    """Inpainting evaluation: a held-out single-object scene whose object was drawn in another colour
+    and shape; the keep-mask (1 = keep) blanks the object's box plus a margin, and the caption asks
+    for the held-out object. Images and masks are base64 of uint8 [S, S, 3] / [S, S] arrays."""
+    import base64
+
+    rng = np.random.default_rng(EVAL_SEED + 1)
+    singles = sorted(k for k in heldout_keys() if k[0] == "single")
+    rng.shuffle(singles)
+    cases = []
+    for k in singles[:n]:
+        _, colour, shape, size_name, position, bg = k
+        px, py = POSITIONS[position]
+        side = SIZES[size_name]
+        lo, hi = side / 2 + 0.03, 1 - side / 2 - 0.03
+        cx, cy = min(max(px, lo), hi), min(max(py, lo), hi)
+        other_colour = str(rng.choice([c for c in COLOURS if c != colour]))
+        other_shape = str(rng.choice([s for s in SHAPES if s != shape]))
+        source = Scene("single", bg, [Obj(other_shape, other_colour, side, cx, cy)], size=size_name, position=position)
+        target = Scene("single", bg, [Obj(shape, colour, side, cx, cy)], size=size_name, position=position)
+        half = side / 2 + 0.08
+        keep = np.ones((size, size), np.uint8)
+        x0, x1 = int(max(0, (cx - half) * size)), int(min(size, np.ceil((cx + half) * size)))
+        y0, y1 = int(max(0, (cy - half) * size)), int(min(size, np.ceil((cy + half) * size)))
+        keep[y0:y1, x0:x1] = 0
+        cases.append({"caption": caption(target), **target.attributes(),
+                      "source": base64.b64encode(render(source, size).tobytes()).decode(),
+                      "keep_mask": base64.b64encode(keep.tobytes()).decode(), "size": size_name})
+    return cases
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preview", help="write a PNG grid of the first 64 training scenes (128 px) here")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--heldout", help="write the held-out evaluation captions (JSON) here")
+    ap.add_argument("--heldout", help="write the evaluation cases (held-out captions, inpainting) as JSON here")
     args = ap.parse_args()
     if args.preview:
         tiles = []
@@ -248,12 +279,28 @@ def main() -> None:
         grid = np.concatenate([np.concatenate(tiles[r * 8:(r + 1) * 8], axis=1) for r in range(8)], axis=0)
         Image.fromarray(grid).save(args.preview)
     if args.heldout:
+        import base64
+
+        import checker  # the checker imports this module; import it only here
+
         cases = heldout_captions()
+        inpaint = inpaint_cases()
+        # Rendered training-distribution scenes with the reference checker's verdicts: the TypeScript
+        # checker's test must agree with them.
+        selftest = []
+        for i in range(32):
+            sc = scene(4242, i)
+            img = render(sc, 32)
+            case = {"caption": caption(sc), **sc.attributes()}
+            selftest.append({**case, "image": base64.b64encode(img.tobytes()).decode(),
+                             "expected": checker.score(img, case), "detected": checker.detect(img)})
         with open(args.heldout, "w") as f:
-            json.dump({"generator": "train/dataset.py heldout_captions()", "heldout_seed": HELDOUT_SEED,
-                       "colours": COLOURS, "backgrounds": BACKGROUNDS, "shapes": SHAPES, "sizes": SIZES,
-                       "positions": POSITIONS, "relations": RELATIONS, "cases": cases}, f, indent=1)
-        print(f"{len(cases)} held-out cases -> {args.heldout}")
+            json.dump({"generator": "train/dataset.py --heldout (heldout_captions, inpaint_cases)",
+                       "heldout_seed": HELDOUT_SEED, "colours": COLOURS, "backgrounds": BACKGROUNDS,
+                       "shapes": SHAPES, "sizes": SIZES, "positions": POSITIONS, "relations": RELATIONS,
+                       "cases": cases, "inpaint_size": 32, "inpaint": inpaint, "checker_selftest": selftest},
+                      f, indent=1, default=float)
+        print(f"{len(cases)} held-out caption cases, {len(inpaint)} inpainting cases -> {args.heldout}")
 
 
 if __name__ == "__main__":

@@ -133,14 +133,24 @@ class Batches:
 
 
 def save_release(model, opts: GlideOptions, out_dir: Path, name: str, meta: dict) -> Path:
+    """`<name>.pt` (official format, fp16 split) + `<name>.json` (options only: the runtime rejects
+    unknown keys) + this model's entry in `training.json`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.pt"
     torch.save(fp16_state_dict(model), path)
     side = opts.sidecar()
     side.pop("dropout", None)
-    side["training"] = meta
     (out_dir / f"{name}.json").write_text(json.dumps(side, indent=1) + "\n")
+    record_training(out_dir, name, meta)
     return path
+
+
+def record_training(out_dir: Path, name: str, meta: dict) -> None:
+    """Merge one model's training record into `<out>/training.json`."""
+    log = out_dir / "training.json"
+    runs = json.loads(log.read_text()) if log.exists() else {}
+    runs[name] = meta
+    log.write_text(json.dumps(runs, indent=1, sort_keys=True) + "\n")
 
 
 @torch.no_grad()
@@ -179,6 +189,8 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="continue from train/runs/<model>/state.pt")
     ap.add_argument("--out", default=str(ROOT / "models" / "demo"))
     ap.add_argument("--bench", type=int, default=0, help="time this many steps and exit")
+    ap.add_argument("--export", action="store_true",
+                    help="only write the release files (and preview) from train/runs/<model>/state.pt")
     ap.add_argument("--log-every", type=int, default=50)
     args = ap.parse_args()
 
@@ -197,12 +209,15 @@ def main() -> None:
     run_dir = ROOT / "train" / "runs" / args.model
     run_dir.mkdir(parents=True, exist_ok=True)
     step, elapsed_before, history = 0, 0.0, []
-    if args.resume:
+    if args.resume or args.export:
         state = torch.load(run_dir / "state.pt")
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         optim.load_state_dict(state["optim"])
         step, elapsed_before, history = state["step"], state["elapsed"], state["history"]
+    if args.export:
+        export(ema, opts, args, run_dir, step, elapsed_before, history)
+        return
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.model}: {n_params / 1e6:.2f} M parameters, batch {args.batch}, {json.dumps(CONFIGS[args.model])}",
           flush=True)
@@ -249,9 +264,14 @@ def main() -> None:
         return
     torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optim": optim.state_dict(), "step": step,
                 "elapsed": elapsed, "history": history}, run_dir / "state.pt")
+    export(ema, opts, args, run_dir, step, elapsed, history)
+
+
+def export(ema, opts: GlideOptions, args, run_dir: Path, step: int, elapsed: float, history: list) -> None:
     meta = {"steps": step, "batch": args.batch, "lr": args.lr, "ema": args.ema, "seed": args.seed,
-            "minutes": round(elapsed / 60, 1), "threads": args.threads, "bf16": args.bf16, "init": Path(args.init).name if args.init else None,
-            "final_mse": history[-1]["mse"] if history else None}
+            "minutes": round(elapsed / 60, 1), "threads": args.threads, "bf16": args.bf16,
+            "init": Path(args.init).name if args.init else None, "crop": args.crop if opts.super_res else None,
+            "loss_curve": history[:: max(1, len(history) // 12)] + history[-1:]}
     path = save_release(ema, opts, Path(args.out), args.model, meta)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
     if not opts.super_res:
