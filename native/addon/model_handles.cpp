@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "addon/registry.h"
+#include "core/cpu_allocator.h"
 
 namespace glide::addon {
 namespace {
@@ -20,9 +21,11 @@ T& unwrap_tagged(const Napi::Value& v, const napi_type_tag* tag, const char* wha
   return *v.As<Napi::External<T>>().Data();
 }
 
-// modelDispose(model): frees the weights (a forward in flight finishes first).
+// modelDispose(model): frees the weights (a forward in flight finishes first) and the cached
+// activation memory.
 Napi::Value model_dispose(const Napi::CallbackInfo& info) {
   model_holder(info[0]).model.reset();
+  cpu_release_cached();
   return info.Env().Undefined();
 }
 

@@ -1,7 +1,8 @@
 #include "core/tensor.h"
 
-#include <cstdlib>
+#include <new>
 
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 
 namespace glide {
@@ -43,13 +44,21 @@ float* Tensor::f32() const {
   return static_cast<float*>(storage_->data());
 }
 
-Tensor cpu_tensor(Shape shape, DType dtype) {
+Tensor cpu_tensor(Shape shape, DType dtype, bool cached) {
   const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
-  // aligned_alloc wants a multiple of the alignment; 64 bytes suits AVX-512 loads.
-  const size_t rounded = (bytes + 63) / 64 * 64;
-  void* data = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (data == nullptr) throw std::runtime_error(str_cat("out of memory allocating ", bytes, " bytes for ", shape_str(shape)));
-  auto storage = std::make_shared<Storage>(data, bytes, Device::Cpu, [](void* p) { std::free(p); });
+  void* data = nullptr;
+  try {
+    data = cached ? cpu_alloc(bytes) : cpu_alloc_uncached(bytes);
+  } catch (const std::bad_alloc&) {
+    fail("out of memory allocating ", bytes, " bytes for a tensor of shape ", shape_str(shape));
+  }
+  Storage::Deleter deleter;
+  if (cached) {
+    deleter = [bytes](void* p) { cpu_free(p, bytes); };
+  } else {
+    deleter = [](void* p) { cpu_free_uncached(p); };
+  }
+  auto storage = std::make_shared<Storage>(data, bytes, Device::Cpu, std::move(deleter));
   return Tensor(std::move(storage), std::move(shape), dtype);
 }
 

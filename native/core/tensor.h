@@ -71,7 +71,8 @@ class Tensor {
   DType dtype_ = DType::F32;
 };
 
-/** Allocates an uninitialised CPU tensor (64-byte aligned). */
-Tensor cpu_tensor(Shape shape, DType dtype = DType::F32);
+/** Allocates an uninitialised CPU tensor (64-byte aligned). Activations come from the caching
+ *  allocator; long-lived data (weights) pass `cached = false` so freeing them returns the memory. */
+Tensor cpu_tensor(Shape shape, DType dtype = DType::F32, bool cached = true);
 
 }  // namespace glide

@@ -81,7 +81,7 @@ Tensor WeightLoader::load(const std::string& name, const Shape& shape) {
         " but the configuration expects ", shape_str(shape));
   used_.insert(name);
 
-  Tensor out = cpu_tensor(shape);
+  Tensor out = cpu_tensor(shape, DType::F32, /*cached=*/false);
   const int64_t numel = out.numel();
   if (numel > 0) {
     // Byte span from the first element to the last one reachable through the strides.

@@ -114,8 +114,18 @@ AlignedBuffer& b_buffer() {
 void MatrixPacker::pack_panel(float* dst, int64_t k0, int64_t kc, int64_t n0, int64_t nr) const {
   const float* base = b_.data + k0 * b_.rs + n0 * b_.cs;
   if (b_.cs == 1) {
+    if (nr == NR) {
+      // Full-width rows: two vector moves per row (a memcpy call per 128 bytes costs more).
+      for (int64_t p = 0; p < kc; ++p) {
+        const vec_u* src = reinterpret_cast<const vec_u*>(base + p * b_.rs);
+        vec* d = reinterpret_cast<vec*>(dst + p * NR);
+        d[0] = src[0];
+        d[1] = src[1];
+      }
+      return;
+    }
     for (int64_t p = 0; p < kc; ++p) {
-      std::memcpy(dst + p * NR, base + p * b_.rs, static_cast<size_t>(nr) * sizeof(float));
+      for (int64_t j = 0; j < nr; ++j) dst[p * NR + j] = base[p * b_.rs + j];
       for (int64_t j = nr; j < NR; ++j) dst[p * NR + j] = 0.0f;
     }
     return;
