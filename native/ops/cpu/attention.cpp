@@ -13,6 +13,7 @@
 
 #include "core/aligned_buffer.h"
 #include "core/error.h"
+#include "core/parallel_error.h"
 #include "ops/cpu/cpu_backend.h"
 #include "ops/cpu/gemm.h"
 #include "ops/cpu/vec_math.h"
@@ -52,53 +53,61 @@ Tensor CpuBackend::attention(const Tensor& qkv, const Tensor* prefix_kv, int hea
   const float scale2 = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
 
   const int64_t qblocks = (len + kQueryBlock - 1) / kQueryBlock;
+  // One task: queries [q0, q0 + bq) of head h of sample b, with per-thread scratch.
+  const auto attend = [&](int64_t task, float* scores, float* ob) {
+    const int64_t b = task / (heads * qblocks);
+    const int64_t h = (task / qblocks) % heads;
+    const int64_t q0 = (task % qblocks) * kQueryBlock;
+    const int64_t bq = std::min(kQueryBlock, len - q0);
+    const float* base = in + b * sn + h * 3 * d * sc;  // this head's q channels
+    // Views: q (i, c) -> [bq, d]; kᵀ (c, j) -> [d, ·]; v (j, c) -> [·, d].
+    const MatrixView q{base + q0 * sp, sp, sc};
+    const MatrixView k_own{base + d * sc, sc, sp};
+    const MatrixView v_own{base + 2 * d * sc, sp, sc};
+    const float* text_k = t > 0 ? pre + b * 2 * ch * t + h * 2 * d * t : nullptr;
+    // scores [bq, T + L]
+    if (t > 0) sgemm(bq, t, d, q, MatrixView{text_k, t, 1}, scores, s, false);
+    sgemm(bq, len, d, q, k_own, scores + t, s, false);
+    for (int64_t r = 0; r < bq; ++r) {
+      float* row = scores + r * s;
+      const float mx = max_of(row, s);
+      for (int64_t j = 0; j < s; ++j) row[j] -= mx;
+      exp_scaled_inplace(row, s, scale2);
+      const float inv = static_cast<float>(1.0 / sum_of(row, s));
+      for (int64_t j = 0; j < s; ++j) row[j] *= inv;
+    }
+    // out block [bq, d] = P[:, :T] · v_text + P[:, T:] · v_own
+    if (t > 0) sgemm(bq, d, t, MatrixView{scores, s, 1}, MatrixView{text_k + d * t, 1, t}, ob, d, false);
+    sgemm(bq, d, len, MatrixView{scores + t, s, 1}, v_own, ob, d, t > 0);
+    float* dst = op + b * len * ch + h * d * o_sc + q0 * o_sp;
+    if (cf) {
+      for (int64_t c = 0; c < d; ++c)
+        for (int64_t r = 0; r < bq; ++r) dst[c * o_sc + r] = ob[r * d + c];
+    } else {
+      for (int64_t r = 0; r < bq; ++r)
+        for (int64_t c = 0; c < d; ++c) dst[r * o_sp + c] = ob[r * d + c];
+    }
+  };
+
   const int64_t tasks = n * heads * qblocks;
   const bool parallel = static_cast<double>(n) * heads * len * s * d > 1e5;
+  ParallelError errors;
 #pragma omp parallel if (parallel)
   {
     static thread_local AlignedBuffer score_buf, out_buf;
-    float* scores = score_buf.reserve(static_cast<size_t>(kQueryBlock * s));
-    float* ob = out_buf.reserve(static_cast<size_t>(kQueryBlock * d));
+    float* scores = nullptr;
+    float* ob = nullptr;
+    errors.run([&] {
+      scores = score_buf.reserve(static_cast<size_t>(kQueryBlock * s));
+      ob = out_buf.reserve(static_cast<size_t>(kQueryBlock * d));
+    });
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
-      const int64_t b = task / (heads * qblocks);
-      const int64_t h = (task / qblocks) % heads;
-      const int64_t q0 = (task % qblocks) * kQueryBlock;
-      const int64_t bq = std::min(kQueryBlock, len - q0);
-      const float* base = in + b * sn + h * 3 * d * sc;  // this head's q channels
-      // Views: q (i, c) -> [bq, d]; kᵀ (c, j) -> [d, ·]; v (j, c) -> [·, d].
-      const MatrixView q{base + q0 * sp, sp, sc};
-      const MatrixView k_own{base + d * sc, sc, sp};
-      const MatrixView v_own{base + 2 * d * sc, sp, sc};
-      if (t > 0) {
-        const float* pb = pre + b * 2 * ch * t + h * 2 * d * t;
-        sgemm(bq, t, d, q, MatrixView{pb, t, 1}, scores, s, false);
-      }
-      sgemm(bq, len, d, q, k_own, scores + t, s, false);
-      for (int64_t r = 0; r < bq; ++r) {
-        float* row = scores + r * s;
-        const float mx = max_of(row, s);
-        for (int64_t j = 0; j < s; ++j) row[j] -= mx;
-        exp_scaled_inplace(row, s, scale2);
-        const float inv = static_cast<float>(1.0 / sum_of(row, s));
-        for (int64_t j = 0; j < s; ++j) row[j] *= inv;
-      }
-      // out block [bq, d] = P[:, :T] · v_text + P[:, T:] · v_own
-      if (t > 0) {
-        const float* pb = pre + b * 2 * ch * t + h * 2 * d * t + d * t;
-        sgemm(bq, d, t, MatrixView{scores, s, 1}, MatrixView{pb, 1, t}, ob, d, false);
-      }
-      sgemm(bq, d, len, MatrixView{scores + t, s, 1}, v_own, ob, d, t > 0);
-      float* dst = op + b * len * ch + h * d * o_sc + q0 * o_sp;
-      if (cf) {
-        for (int64_t c = 0; c < d; ++c)
-          for (int64_t r = 0; r < bq; ++r) dst[c * o_sc + r] = ob[r * d + c];
-      } else {
-        for (int64_t r = 0; r < bq; ++r)
-          for (int64_t c = 0; c < d; ++c) dst[r * o_sp + c] = ob[r * d + c];
-      }
+      // After a failure the remaining tasks are skipped (every thread still reaches the barrier).
+      if (ob != nullptr && !errors.failed()) errors.run([&] { attend(task, scores, ob); });
     }
   }
+  errors.rethrow();
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/aligned_buffer.h"
+#include "core/parallel_error.h"
 
 namespace glide::cpu {
 namespace {
@@ -157,6 +158,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const std::vector<Gemm
       !omp_in_parallel() && tasks > 1 && static_cast<double>(m) * n * k * static_cast<double>(items_n) > kParallelMacs;
   // A is packed once, block (row block, k block) at a time, and shared by every task.
   float* apack = a_buffer().reserve(static_cast<size_t>(mblocks * kblocks * MC * KC));
+  ParallelError errors;
 
 #pragma omp parallel if (parallel)
   {
@@ -169,9 +171,11 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const std::vector<Gemm
     // C is split into independent tiles (MC rows × kPanelsPerTask·NR columns of one item); each task
     // packs its own B blocks and walks all of K. Tiles are handed out dynamically, so on a shared
     // machine a thread that loses its core only delays the tiles it holds.
-    float* bpack = b_buffer().reserve(static_cast<size_t>(KC * kPanelsPerTask * NR));
+    float* bpack = nullptr;
+    errors.run([&] { bpack = b_buffer().reserve(static_cast<size_t>(KC * kPanelsPerTask * NR)); });
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < tasks; ++task) {
+      if (bpack == nullptr) continue;  // this thread's buffer failed; the error is rethrown below
       const int64_t ib = task / (items_n * groups);
       const GemmItem& item = items[static_cast<size_t>((task / groups) % items_n)];
       const int64_t ic = ib * MC;
@@ -196,6 +200,7 @@ void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const std::vector<Gemm
       }
     }
   }
+  errors.rethrow();
 }
 
 void sgemm(int64_t m, int64_t n, int64_t k, MatrixView a, const BPacker& b, float* c, int64_t ldc,
