@@ -122,6 +122,27 @@ test("native load names the file and tensor of a missing, mis-shaped or out-of-f
   assert.throws(() => native.modelForward({}, {}), /expected a GLIDE model handle/);
 });
 
+test("native forward checks shapes itself: bypassing the TS validation gives an error, not a crash", async () => {
+  const file = fixture("checkpoints/base.pt");
+  const index = await readCheckpointIndex(file);
+  const { config } = await resolveGlideConfig(index, fixtureConfig("base"));
+  const handle = await native.modelLoad(file, [...index.tensors.values()], config);
+  try {
+    const tokens = { batch: 1, tokens: new Int32Array(128).fill(50256), mask: new Uint8Array(128) };
+    const x = (c, s) => ({ shape: [1, c, s, s], data: new Float32Array(c * s * s) });
+    await assert.rejects(native.modelForward(handle, { x: x(4, 32), timesteps: [1], tokens }), /forward: x must have shape \[N, 3, H, W\], got \[1, 4, 32, 32\]/);
+    await assert.rejects(native.modelForward(handle, { x: x(3, 32), timesteps: [1, 2], tokens }), /forward: expected 1 timesteps, got 2/);
+    await assert.rejects(native.modelForward(handle, { x: x(3, 30), timesteps: [1], tokens }), /forward: concat/);
+    const badToken = { ...tokens, tokens: new Int32Array(128).fill(60000), mask: new Uint8Array(128).fill(1) };
+    await assert.rejects(native.modelForward(handle, { x: x(3, 32), timesteps: [1], tokens: badToken }),
+      /token id 60000 at \[0, 0\] is outside the vocabulary/);
+    const ok = await native.modelForward(handle, { x: x(3, 32), timesteps: [1], tokens });
+    assert.deepEqual(ok.shape, [1, 6, 32, 32]);
+  } finally {
+    native.modelDispose(handle);
+  }
+});
+
 test("forward runs off the JS thread: timers keep firing while it computes", async () => {
   const model = await loadFixtureModel("upsample");
   try {

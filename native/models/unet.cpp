@@ -112,6 +112,8 @@ TextEmbedding GlideUNet::encode_text(const std::vector<int32_t>& tokens, const s
 
 Tensor GlideUNet::model_input(const UNetInputs& in) const {
   Backend& be = backend_;
+  const int64_t c = config_.image_channels();
+  GLIDE_CHECK(in.x.rank() == 4 && in.x.dim(1) == c, "x must have shape [N, ", c, ", H, W], got ", shape_str(in.x.shape()));
   const int64_t n = in.x.dim(0), s = in.x.dim(2), s2 = in.x.dim(3);
   std::vector<Tensor> parts{in.x};
   if (config_.inpaint) {
