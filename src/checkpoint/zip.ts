@@ -3,6 +3,7 @@
  * central directory is parsed, and each member's data offset is computed so storages can be read in place.
  */
 import yauzl from "yauzl";
+import { BoundedFileReader } from "./bounded-reader.js";
 
 /** An open zip archive. Close it with `close()`. */
 export interface ZipArchive {
@@ -21,12 +22,18 @@ export interface ZipArchive {
 export async function openZip(file: string): Promise<ZipArchive> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(file, {
-      lazyEntries: true,
-      autoClose: false,
-      validateEntrySizes: true,
-      strictFileNames: false,
-    });
+    const reader = await BoundedFileReader.open(file);
+    try {
+      zip = await yauzl.fromRandomAccessReaderPromise(reader, reader.size, {
+        lazyEntries: true,
+        autoClose: false,
+        validateEntrySizes: true,
+        strictFileNames: false,
+      });
+    } catch (err) {
+      reader.close(() => {});
+      throw err;
+    }
   } catch (err) {
     throw new Error(`${file}: not a readable zip archive — the file is truncated or corrupt (${(err as Error).message})`);
   }
