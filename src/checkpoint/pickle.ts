@@ -38,8 +38,13 @@ export interface UnpickleOptions {
   persistentLoad: (pid: unknown) => unknown;
 }
 
-/** Most memo entries / stack items we accept; a state dict of ~1000 tensors needs a few thousand. */
-const MAX_ITEMS = 10_000_000;
+/**
+ * Most values one pickle may push (every opcode that puts something on the stack, MARK included) and most
+ * memo entries. A state dict pushes about 25 values per tensor, so 10,000 tensors need ~250,000; the cap
+ * bounds what a small, highly compressed data.pkl of repeated opcodes can make us allocate (each pushed
+ * dict or list costs ~100 bytes: 4 M of them took 5 s and 750 MB).
+ */
+const MAX_VALUES = 1_000_000;
 
 /** Runs the pickle in `data` and returns the unpickled top-level value. */
 export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
@@ -100,8 +105,11 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
     pos = end + 1;
     return s;
   };
+  let pushed = 0;
+  const tooMany = (): never =>
+    fail(`the pickle creates more than ${MAX_VALUES} values, far more than any state dict needs (refusing a memory bomb)`);
   const push = (v: unknown): void => {
-    if (stack.length >= MAX_ITEMS) fail("pickle stack is absurdly deep");
+    if (++pushed > MAX_VALUES) tooMany();
     stack.push(v);
   };
   const pop = (): unknown => {
@@ -119,7 +127,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
     return items;
   };
   const memoPut = (key: number, v: unknown): void => {
-    if (memo.size >= MAX_ITEMS) fail("pickle memo is absurdly large");
+    if (memo.size >= MAX_VALUES) tooMany();
     memo.set(key, v);
   };
   const memoGet = (key: number): unknown => {
@@ -182,6 +190,7 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
       case 0x2e: // STOP
         return pop();
       case 0x28: // MARK
+        if (++pushed > MAX_VALUES) tooMany();
         metastack.push(stack);
         stack = [];
         break;
