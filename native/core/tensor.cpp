@@ -19,8 +19,8 @@ std::string shape_str(const Shape& shape) {
   return s + "]";
 }
 
-Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype)
-    : storage_(std::move(storage)), shape_(std::move(shape)), dtype_(dtype) {
+Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, Layout layout)
+    : storage_(std::move(storage)), shape_(std::move(shape)), dtype_(dtype), layout_(layout) {
   GLIDE_CHECK(storage_ == nullptr || bytes() <= storage_->bytes(), "tensor of shape ", shape_str(shape_),
         " does not fit its storage");
 }
@@ -34,13 +34,18 @@ int64_t Tensor::dim(int i) const {
 
 Tensor Tensor::reshape(Shape shape) const {
   GLIDE_CHECK(shape_numel(shape) == numel(), "cannot reshape ", shape_str(shape_), " to ", shape_str(shape));
-  return Tensor(storage_, std::move(shape), dtype_);
+  GLIDE_CHECK(layout_ != Layout::ChannelsLast || (shape.size() >= 2 && shape[0] == shape_[0] && shape[1] == shape_[1]),
+              "cannot reshape the channels-last ", shape_str(shape_), " to ", shape_str(shape),
+              " (only its spatial dimensions may change)");
+  return Tensor(storage_, std::move(shape), dtype_, layout_);
 }
 
 float* Tensor::f32() const {
   GLIDE_CHECK(defined(), "use of an undefined tensor");
   GLIDE_CHECK(dtype_ == DType::F32 && device() == Device::Cpu, "expected a float32 CPU tensor, got ",
         dtype_name(dtype_), " on ", device_name(device()));
+  GLIDE_CHECK(layout_ == Layout::RowMajor, "expected a row-major tensor, got a ",
+              layout_ == Layout::ChannelsLast ? "channels-last" : "backend-packed", " one of shape ", shape_str(shape_));
   return static_cast<float*>(storage_->data());
 }
 

@@ -1,5 +1,6 @@
-// Tensor: a dense, contiguous, row-major array with a dtype and a device. Storage is shared by
-// reference (copying a Tensor is cheap); `reshape` makes a view of the same storage.
+// Tensor: a dense, contiguous array with a dtype, a device and a memory layout (row-major unless a
+// backend chose otherwise, see Layout). Storage is shared by reference (copying a Tensor is cheap);
+// `reshape` makes a view of the same storage.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -18,6 +19,17 @@ int64_t shape_numel(const Shape& shape);
 
 /** "[2, 3, 64, 64]" */
 std::string shape_str(const Shape& shape);
+
+/**
+ * Memory order of a tensor's elements. The portable CPU backend only makes RowMajor tensors; the oneDNN
+ * backend keeps activations ChannelsLast and its prepacked weights Opaque. Ops read a non-RowMajor
+ * tensor only through the backend that made it (`f32()` refuses them).
+ */
+enum class Layout : uint8_t {
+  RowMajor,      // C order: the last dimension varies fastest
+  ChannelsLast,  // logical [N, C, d1, d2, ...] stored as [N, d1, d2, ..., C]
+  Opaque,        // backend-private arrangement (e.g. weights reordered for oneDNN); raw() is not element data
+};
 
 /** One block of device memory, freed by its deleter when the last Tensor referencing it goes. */
 class Storage {
@@ -45,7 +57,7 @@ class Storage {
 class Tensor {
  public:
   Tensor() = default;
-  Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype);
+  Tensor(std::shared_ptr<Storage> storage, Shape shape, DType dtype, Layout layout = Layout::RowMajor);
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }
@@ -54,21 +66,24 @@ class Tensor {
   int64_t dim(int i) const;
   int64_t numel() const { return shape_numel(shape_); }
   DType dtype() const { return dtype_; }
+  Layout layout() const { return layout_; }
   Device device() const { return storage_ ? storage_->device() : Device::Cpu; }
   size_t bytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
 
-  /** A view with another shape of the same element count. */
+  /** A view with another shape of the same element count. A ChannelsLast tensor keeps its first two
+   *  dimensions (N, C) and only merges or splits the spatial ones, which leaves its memory order valid. */
   Tensor reshape(Shape shape) const;
 
   /** Raw data pointer (any dtype/device). */
   void* raw() const { return storage_ ? storage_->data() : nullptr; }
-  /** Float32 data of a CPU tensor; throws for any other dtype or device. */
+  /** Float32 data of a row-major CPU tensor; throws for any other dtype, device or layout. */
   float* f32() const;
 
  private:
   std::shared_ptr<Storage> storage_;
   Shape shape_;
   DType dtype_ = DType::F32;
+  Layout layout_ = Layout::RowMajor;
 };
 
 /** Allocates an uninitialised CPU tensor (64-byte aligned). Activations come from the caching
