@@ -48,13 +48,15 @@ def unet_step(model, x, t, xf_proj, xf_out):
 
 
 def timed(fn, runs):
-    fn()  # warm-up
-    times = []
+    """Wall and CPU (all threads) seconds of each run after a warm-up."""
+    fn()
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return times
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
 
 
 def main() -> None:
@@ -73,14 +75,15 @@ def main() -> None:
     runs = inputs["runs"]
     with torch.no_grad():
         xf_proj, xf_out = model.get_text_emb(tokens, mask)
-        step = timed(lambda: unet_step(model, x, t, xf_proj, xf_out), runs)
-        text = timed(lambda: model.get_text_emb(tokens, mask), runs)
-        full = timed(lambda: model(x, t, tokens=tokens, mask=mask), runs)
+        step, step_cpu = timed(lambda: unet_step(model, x, t, xf_proj, xf_out), runs)
+        text, _ = timed(lambda: model.get_text_emb(tokens, mask), runs)
+        full, _ = timed(lambda: model(x, t, tokens=tokens, mask=mask), runs)
     print(json.dumps({
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "step_s": step, "text_s": text, "forward_s": full,
-        "step_median_s": statistics.median(step), "forward_median_s": statistics.median(full),
+        "step_s": step, "step_cpu_s": step_cpu, "text_s": text, "forward_s": full,
+        "step_median_s": statistics.median(step), "step_cpu_median_s": statistics.median(step_cpu),
+        "forward_median_s": statistics.median(full),
         "text_median_s": statistics.median(text),
     }))
 
