@@ -31,6 +31,15 @@ struct GroupNormArgs {
   bool silu = false;
 };
 
+/** How a loaded weight will be used, so that a backend can prepare it once at load time. */
+struct WeightRole {
+  enum class Kind : uint8_t { Conv, Linear } kind = Kind::Linear;
+  int stride = 1;  // Conv only
+  int pad = 0;     // Conv only
+  static WeightRole conv(int stride, int pad) { return WeightRole{Kind::Conv, stride, pad}; }
+  static WeightRole linear() { return WeightRole{}; }
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -46,6 +55,13 @@ class Backend {
   /** Takes a float32 CPU weight as loaded from a checkpoint and returns the backend's copy
    *  (the CPU backend keeps it as is; others convert or upload it). */
   virtual Tensor adopt_weight(const Tensor& host) = 0;
+  /** A conv2d weight [O, C, kh, kw] or linear weight [O, K] (as adopt_weight returned it) prepared for
+   *  `role` — the oneDNN backend reorders it into its kernels' blocked layout here, once. Ops accept
+   *  the result in place of the weight. Default: unchanged. */
+  virtual Tensor prepare_weight(const Tensor& w, const WeightRole& role) {
+    (void)role;
+    return w;
+  }
 
   // --- ops ----------------------------------------------------------------------------------
   /** y [..., O] = x [..., K] · w[O, K]ᵀ + b [O] (b optional). */

@@ -39,6 +39,8 @@ class WeightLoader {
   /** Throws if the file holds tensors the model did not load (the configuration does not match). */
   void check_all_used() const;
   const std::string& file() const { return file_; }
+  /** The backend the weights are loaded for. */
+  Backend& backend() const { return backend_; }
 
  private:
   void read_exact(void* dst, uint64_t bytes, uint64_t offset, const std::string& name) const;
