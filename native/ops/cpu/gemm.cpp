@@ -23,7 +23,7 @@ constexpr int64_t kPanelsPerTask = 256 / NR;
 // Below this many multiply-adds a GEMM runs on one thread (team start-up would dominate).
 constexpr double kParallelMacs = 2e5;
 
-typedef float vec __attribute__((vector_size(VL * 4)));
+using vec = vec_f;
 typedef float vec_u __attribute__((vector_size(VL * 4), aligned(4)));
 
 // C tile [mr, nr] (+)= packed A micro-panel [MR × kc] · packed B micro-panel [kc × NR].

@@ -5,19 +5,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "ops/cpu/vec_math.h"
+
 namespace glide::cpu {
 
-/** Micro-tile width in floats (two native vectors). */
-#if defined(__AVX512F__)
-constexpr int kGemmVec = 16;
-constexpr int kGemmMR = 12;
-#elif defined(__AVX__)
-constexpr int kGemmVec = 8;
-constexpr int kGemmMR = 6;
-#else
-constexpr int kGemmVec = 4;
-constexpr int kGemmMR = 6;
-#endif
+/** Micro-tile: kGemmMR rows × kGemmNR columns (two native vectors) of C held in registers. */
+constexpr int kGemmVec = kVec;
+constexpr int kGemmMR = kVec == 16 ? 12 : 6;  // 24 of 32 zmm registers; 12 of 16 ymm/xmm
 constexpr int kGemmNR = 2 * kGemmVec;
 
 /** A read-only strided matrix: element (i, j) is data[i * rs + j * cs]. */
