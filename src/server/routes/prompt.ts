@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Router } from "express";
 import { editorToApi, isEditorWorkflow } from "../../graph/convert.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../../graph/json-depth.js";
 import type { ApiPrompt } from "../../graph/types.js";
 import type { ServerContext } from "../context.js";
 import { errorBody } from "../http-error.js";
@@ -33,6 +34,12 @@ export function promptRoutes(ctx: ServerContext): Router {
     const body = (req.body ?? {}) as PromptRequest;
     if (body === null || typeof body !== "object" || body.prompt === undefined) {
       res.status(400).json({ ...errorBody("no_prompt", "the request has no 'prompt' (an API prompt or an editor workflow)"), node_errors: {} });
+      return;
+    }
+    // Everything queued is saved as JSON with the queue and history: a value nested thousands of levels
+    // deep would make every later save overflow the stack (and the queue stop persisting).
+    if (nestedDeeperThan(body)) {
+      res.status(400).json({ ...errorBody("invalid_prompt", `the request nests values more than ${MAX_JSON_DEPTH} levels deep`), node_errors: {} });
       return;
     }
     const extra: Record<string, unknown> = body.extra_data && typeof body.extra_data === "object" ? { ...body.extra_data } : {};
