@@ -139,6 +139,12 @@ export function editorToApi(workflow: EditorWorkflow, registry: NodeRegistry): A
       throw new WorkflowFormatError(`malformed node ${JSON.stringify(n)?.slice(0, 200)}`, "nodes need a numeric id and a type");
     }
     if (nodes.has(n.id)) throw new WorkflowFormatError(`two nodes have the id ${n.id}`);
+    for (const key of ["inputs", "outputs"] as const) {
+      const slots = n[key] as unknown;
+      if (slots !== undefined && (!Array.isArray(slots) || slots.some((s) => !s || typeof s !== "object"))) {
+        throw new WorkflowFormatError(`node ${n.id} (${n.type}): ${key} must be a list of slots`, `got ${JSON.stringify(slots)?.slice(0, 200)}`);
+      }
+    }
     if (n.widgets_values !== undefined && (n.widgets_values === null || typeof n.widgets_values !== "object" || Array.isArray(n.widgets_values))) {
       throw new WorkflowFormatError(
         `node ${n.id} (${n.type}) stores widgets_values by position`,
@@ -156,21 +162,41 @@ export function editorToApi(workflow: EditorWorkflow, registry: NodeRegistry): A
     return l;
   };
 
-  // Follows reroutes and bypassed nodes back to the node that really produces a value.
-  const resolve = (origin: number, slot: number, seen: Set<number>): [string, number] | undefined => {
-    const node = nodes.get(origin);
-    if (!node) throw new WorkflowFormatError(`a link starts at node ${origin}, which is not in the workflow`);
-    if (seen.has(origin)) throw new WorkflowFormatError(`reroutes or bypassed nodes form a loop through node ${origin}`);
-    if (node.type === "Reroute" || node.mode === NODE_MODE.BYPASS) {
-      const outType = node.outputs?.[slot]?.type;
-      const inputs = node.inputs ?? [];
-      const through =
-        node.type === "Reroute" ? 0 : inputs.findIndex((inp) => inp.link != null && (inp.type === outType || outType === "*"));
-      const l = through >= 0 ? linkInto(node, through) : undefined;
-      return l ? resolve(l.origin, l.originSlot, new Set([...seen, origin])) : undefined;
+  // Follows reroutes and bypassed nodes back to the node that really produces a value. Iterative, and
+  // each (node, output slot) is resolved once for the whole graph: a chain of tens of thousands of
+  // reroutes in a shared file must neither overflow the stack nor cost quadratic time.
+  const resolved = new Map<string, [string, number] | undefined>();
+  const resolve = (origin: number, slot: number): [string, number] | undefined => {
+    const path: string[] = [];
+    const onPath = new Set<number>();
+    let result: [string, number] | undefined;
+    for (;;) {
+      const key = `${origin}:${slot}`;
+      if (resolved.has(key)) {
+        result = resolved.get(key);
+        break;
+      }
+      const node = nodes.get(origin);
+      if (!node) throw new WorkflowFormatError(`a link starts at node ${origin}, which is not in the workflow`);
+      if (onPath.has(origin)) throw new WorkflowFormatError(`reroutes or bypassed nodes form a loop through node ${origin}`);
+      path.push(key);
+      onPath.add(origin);
+      if (node.type === "Reroute" || node.mode === NODE_MODE.BYPASS) {
+        const outType = node.outputs?.[slot]?.type;
+        const inputs = node.inputs ?? [];
+        const through =
+          node.type === "Reroute" ? 0 : inputs.findIndex((inp) => inp.link != null && (inp.type === outType || outType === "*"));
+        const l = through >= 0 ? linkInto(node, through) : undefined;
+        if (!l) break;
+        origin = l.origin;
+        slot = l.originSlot;
+        continue;
+      }
+      if (node.mode !== NODE_MODE.NEVER) result = [String(origin), slot];
+      break;
     }
-    if (node.mode === NODE_MODE.NEVER) return undefined;
-    return [String(origin), slot];
+    for (const key of path) resolved.set(key, result);
+    return result && [result[0], result[1]];
   };
 
   const prompt: ApiPrompt = {};
@@ -189,7 +215,7 @@ export function editorToApi(workflow: EditorWorkflow, registry: NodeRegistry): A
       if (l.target !== node.id) {
         throw new WorkflowFormatError(`link ${slot.link} into node ${node.id} input "${name}" names node ${l.target} as its target`);
       }
-      const src = resolve(l.origin, l.originSlot, new Set());
+      const src = resolve(l.origin, l.originSlot);
       if (src) inputs[name] = src;
       else delete inputs[name];
     });

@@ -5,6 +5,7 @@
 import type { NodeRegistry } from "./registry.js";
 import type { ApiPrompt, FolderPaths, NodeDefinition, NodeError, PromptError, ValidationResult } from "./types.js";
 import { choicesOf, coerceLiteral, isFileChoices, isLink, isWidget, linkTypeOf, listInputs } from "./inputs.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 
 /** A link between nodes, resolved. */
 export interface ResolvedLink {
@@ -56,9 +57,13 @@ export function analyzePrompt(prompt: unknown, registry: NodeRegistry, paths: Fo
   const p = prompt as ApiPrompt;
   const ids = Object.keys(p).sort(compareIds);
   if (ids.length === 0) return invalid("The prompt has no nodes");
+  // Results are kept in objects by node id, where this one name would replace the object's prototype.
+  if (ids.includes("__proto__")) return invalid('A node id cannot be "__proto__"');
   const nodeErrors: ValidationResult["node_errors"] = {};
   const addError = (id: string, classType: string, error: NodeError): void => {
-    (nodeErrors[id] ??= { class_type: classType, errors: [] }).errors.push(error);
+    // Own keys only: a node may be called "constructor" or "toString".
+    if (!Object.hasOwn(nodeErrors, id)) nodeErrors[id] = { class_type: classType, errors: [] };
+    nodeErrors[id].errors.push(error);
   };
 
   const defs = new Map<string, NodeDefinition>();
@@ -107,7 +112,7 @@ export function analyzePrompt(prompt: unknown, registry: NodeRegistry, paths: Fo
     if (needed.has(id)) continue;
     needed.add(id);
     for (const v of Object.values(p[id].inputs ?? {})) {
-      if (isLink(v) && String(v[0]) in p) stack.push(String(v[0]));
+      if (isLink(v) && Object.hasOwn(p, String(v[0]))) stack.push(String(v[0]));
     }
   }
 
@@ -122,6 +127,15 @@ export function analyzePrompt(prompt: unknown, registry: NodeRegistry, paths: Fo
     for (const input of listInputs(def)) {
       const value = inputs[input.name];
       const where = `Node ${id} (${def.name})`;
+      if (nestedDeeperThan(value)) {
+        addError(id, def.name, {
+          type: "invalid_input_type",
+          message: `${where}: input "${input.name}" is nested more than ${MAX_JSON_DEPTH} levels deep`,
+          details: `${input.name}: a value, or a link ["<node id>", <output index>]`,
+          extra_info: { input_name: input.name },
+        });
+        continue;
+      }
       if (value === undefined || value === null) {
         if (input.required) {
           addError(id, def.name, {
@@ -140,7 +154,8 @@ export function analyzePrompt(prompt: unknown, registry: NodeRegistry, paths: Fo
       if (isLink(value)) {
         const source = String(value[0]);
         const index = value[1];
-        if (!(source in p)) {
+        // Own keys only: a link to "constructor" or "toString" must not find Object.prototype's.
+        if (!Object.hasOwn(p, source)) {
           addError(id, def.name, {
             type: "bad_linked_input",
             message: `${where}: input "${input.name}" links to node ${source}, which is not in the workflow`,
@@ -204,7 +219,7 @@ export function analyzePrompt(prompt: unknown, registry: NodeRegistry, paths: Fo
         addError(id, def.name, coerced.error);
       }
     }
-    if (def.validate && !nodeErrors[id]) {
+    if (def.validate && !Object.hasOwn(nodeErrors, id)) {
       for (const issue of def.validate({ literals: lit, linked: new Set(Object.keys(lnk)), paths })) {
         addError(id, def.name, {
           type: issue.type,
@@ -255,45 +270,85 @@ function cyclePath(cycle: string[], p: ApiPrompt): string {
   return [...cycle, cycle[0]].map((id) => `${id} (${p[id].class_type})`).join(" → ");
 }
 
-/** A cycle among `nodes` (as a list of ids in link order), if any. */
+/** A cycle among `nodes` (as a list of ids in link order), if any. Iterative: chains can be long. */
 function findCycle(nodes: string[], links: Map<string, Record<string, ResolvedLink>>): string[] | undefined {
-  const state = new Map<string, 1 | 2>(); // 1 = on the stack, 2 = done
-  const trail: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    state.set(id, 1);
-    trail.push(id);
-    const deps = [...new Set(Object.values(links.get(id) ?? {}).map((l) => l.source))].sort(compareIds);
-    for (const dep of deps) {
+  const state = new Map<string, 1 | 2>(); // 1 = on the path, 2 = done
+  const depsOf = (id: string): string[] =>
+    [...new Set(Object.values(links.get(id) ?? {}).map((l) => l.source))].sort(compareIds);
+  for (const startId of nodes.sort(compareIds)) {
+    if (state.get(startId) !== undefined) continue;
+    // The DFS path: each frame is a node and the index of its next dependency to visit.
+    const trail: string[] = [startId];
+    const frames: { deps: string[]; next: number }[] = [{ deps: depsOf(startId), next: 0 }];
+    state.set(startId, 1);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1];
+      if (frame.next === frame.deps.length) {
+        state.set(trail.pop()!, 2);
+        frames.pop();
+        continue;
+      }
+      const dep = frame.deps[frame.next++];
       const s = state.get(dep);
       if (s === 1) return trail.slice(trail.indexOf(dep)).reverse();
       if (s === undefined) {
-        const found = visit(dep);
-        if (found) return found;
+        state.set(dep, 1);
+        trail.push(dep);
+        frames.push({ deps: depsOf(dep), next: 0 });
       }
-    }
-    trail.pop();
-    state.set(id, 2);
-    return undefined;
-  };
-  for (const id of nodes.sort(compareIds)) {
-    if (state.get(id) === undefined) {
-      const found = visit(id);
-      if (found) return found;
     }
   }
   return undefined;
 }
 
-/** Kahn's algorithm; ties broken by id so the run order is stable. */
+/** Kahn's algorithm; among the ready nodes the smallest id runs first, so the run order is stable. */
 function topologicalOrder(nodes: string[], links: Map<string, Record<string, ResolvedLink>>): string[] {
-  const deps = new Map(nodes.map((id) => [id, new Set(Object.values(links.get(id) ?? {}).map((l) => l.source))]));
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const id of nodes) {
+    const deps = new Set(Object.values(links.get(id) ?? {}).map((l) => l.source));
+    waiting.set(id, deps.size);
+    for (const d of deps) (dependents.get(d) ?? dependents.set(d, []).get(d)!).push(id);
+  }
+  // A binary min-heap of ready ids (a sorted scan per step was quadratic in the prompt's size).
+  const heap: string[] = [];
+  const pushReady = (id: string): void => {
+    heap.push(id);
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (compareIds(heap[parent], heap[i]) <= 0) break;
+      [heap[parent], heap[i]] = [heap[i], heap[parent]];
+      i = parent;
+    }
+  };
+  const popReady = (): string => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && compareIds(heap[l], heap[m]) < 0) m = l;
+        if (r < heap.length && compareIds(heap[r], heap[m]) < 0) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i], heap[m]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  for (const [id, n] of waiting) if (n === 0) pushReady(id);
   const order: string[] = [];
-  const done = new Set<string>();
-  while (order.length < nodes.length) {
-    const ready = nodes.filter((id) => !done.has(id) && [...deps.get(id)!].every((d) => done.has(d))).sort(compareIds);
-    const next = ready[0];
+  while (heap.length > 0) {
+    const next = popReady();
     order.push(next);
-    done.add(next);
+    for (const d of dependents.get(next) ?? []) {
+      const left = waiting.get(d)! - 1;
+      waiting.set(d, left);
+      if (left === 0) pushReady(d);
+    }
   }
   return order;
 }

@@ -6,6 +6,7 @@ import fs from "node:fs/promises";
 import { decode as decodePng } from "fast-png";
 import { editorToApi, isEditorWorkflow, WorkflowFormatError, type EditorWorkflow } from "./convert.js";
 import { isLink, listInputs } from "./inputs.js";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
 import type { NodeRegistry } from "./registry.js";
 import type { ApiPrompt } from "./types.js";
 
@@ -19,6 +20,7 @@ export interface LoadedWorkflow {
 
 /** Reads a workflow from parsed JSON (either format). */
 export function parseWorkflow(data: unknown, registry: NodeRegistry): LoadedWorkflow {
+  if (nestedDeeperThan(data)) throw new WorkflowFormatError(`not a workflow: values are nested more than ${MAX_JSON_DEPTH} levels deep`);
   if (isEditorWorkflow(data)) return { prompt: editorToApi(data, registry), workflow: data, format: "editor" };
   if (data && typeof data === "object" && !Array.isArray(data)) {
     const values = Object.values(data as object);
