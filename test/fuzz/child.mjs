@@ -144,6 +144,7 @@ async function runCase(m) {
   return {
     id: m.id,
     outcome: result.outcome,
+    stage: result.stage,
     error: e ? { name: e.name, message: String(e.message ?? e).slice(0, 500) } : undefined,
     problem: problems.join(" | ") || undefined,
     ms,

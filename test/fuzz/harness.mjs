@@ -12,7 +12,7 @@ import { Rng } from "./rng.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Names of the fuzz targets (files in test/fuzz/targets/). */
-export const TARGETS = ["checkpoint-zip"];
+export const TARGETS = ["checkpoint-zip", "safetensors", "workflow-json"];
 /** Where the kept failing inputs live, one folder per target. */
 export const REGRESSIONS = path.join(here, "regressions");
 
@@ -122,7 +122,7 @@ export async function fuzzTarget(name, { seconds = 3, iterations = Infinity, see
   const seeds = await target.seeds(ctx);
   const rng = new Rng(seed);
   const worker = new Worker(name, ctx);
-  const summary = { target: name, seed, cases: 0, seconds: 0, ok: 0, errors: 0, failures: [], maxAlloc: 0, peakCaseRss: 0, slowestMs: 0, rssStart: 0, rssEnd: 0 };
+  const summary = { target: name, seed, cases: 0, seconds: 0, ok: 0, errors: 0, failures: [], maxAlloc: 0, peakCaseRss: 0, slowestMs: 0, rssStart: 0, rssEnd: 0, stages: {} };
   const bySig = new Map();
   const t0 = performance.now();
   try {
@@ -137,6 +137,7 @@ export async function fuzzTarget(name, { seconds = 3, iterations = Infinity, see
       summary.cases++;
       if (r.outcome === "ok") summary.ok++;
       else if (r.outcome === "error") summary.errors++;
+      if (r.stage) summary.stages[r.stage] = (summary.stages[r.stage] ?? 0) + 1;
       if (meta.seed && r.outcome !== "ok" && !r.problem && !target.seedsMayFail) {
         r.problem = `seed ${meta.seed} did not load: ${r.error?.message}`;
       }

@@ -132,21 +132,22 @@ export function graphBomb(rng, max = 30000) {
   }
 }
 
-/** Mutates JSON text: structure-aware (parse, mutate, serialise) when it parses, else as bytes. */
+/** Mutates JSON text (a string), returning bytes: structure-aware (parse, mutate, serialise) when it parses, else as bytes. */
 export function mutateJsonText(text, rng, byteMutate) {
+  const asBytes = () => byteMutate(Buffer.from(text, "utf8"));
   let value;
   try {
     value = JSON.parse(text);
   } catch {
-    return byteMutate(Buffer.from(text, "latin1")).toString("latin1");
+    return asBytes();
   }
-  if (rng.chance(0.15)) return byteMutate(Buffer.from(text, "latin1")).toString("latin1");
+  if (rng.chance(0.15)) return asBytes();
   try {
     let v = value;
     for (let k = rng.range(1, 3); k > 0; k--) v = mutateJsonValue(v, rng);
-    return JSON.stringify(v);
+    return Buffer.from(JSON.stringify(v) ?? "null", "utf8");
   } catch {
     // Cloning or serialising a very deep nest can exhaust the stack here: fall back to bytes.
-    return byteMutate(Buffer.from(text, "latin1")).toString("latin1");
+    return asBytes();
   }
 }

@@ -32,7 +32,8 @@ for (const name of targets) {
     `${name}: ${s.cases} cases in ${s.seconds.toFixed(1)} s (${s.ok} loaded, ${s.errors} refused with an error), ` +
       `${s.failureCount} failing (${s.distinctProblems} distinct); largest allocation ${(s.maxAlloc / 2 ** 20).toFixed(1)} MiB, ` +
       `largest per-case RSS growth ${(s.peakCaseRss / 2 ** 20).toFixed(0)} MiB, slowest case ${s.slowestMs.toFixed(0)} ms, ` +
-      `worker RSS ${(s.rssStart / 2 ** 20).toFixed(0)} → ${(s.rssEnd / 2 ** 20).toFixed(0)} MiB; ${kept.length} regressions replayed`,
+      `worker RSS ${(s.rssStart / 2 ** 20).toFixed(0)} → ${(s.rssEnd / 2 ** 20).toFixed(0)} MiB; ${kept.length} regressions replayed; ` +
+      `stages reached ${JSON.stringify(s.stages)}`,
   );
 }
 

@@ -25,15 +25,17 @@ const NAMES = ["__proto__", "constructor", "toString", "", "x".repeat(5000), "a\
 function mutateHeader(h, rng, dataLength) {
   const names = Object.keys(h).filter((k) => k !== "__metadata__");
   const name = names.length ? rng.pick(names) : undefined;
-  const entry = name ? h[name] : undefined;
+  const raw = name ? h[name] : undefined;
+  // Earlier edits may have replaced the entry by a non-object.
+  const entry = raw && typeof raw === "object" && !Array.isArray(raw) ? raw : undefined;
   switch (rng.int(10)) {
     case 0:
-      if (entry && typeof entry === "object") entry.dtype = rng.pick(DTYPES);
+      if (entry) entry.dtype = rng.pick(DTYPES);
       break;
     case 9:
       // A module index far out of range (input_blocks.99999999…): config inference counts from names.
       if (name && /\d/.test(name)) {
-        h[name.replace(/\d+/, String(rng.pick([2 ** 31 - 1, 1e6, 99999999, 2 ** 53])))] = entry;
+        h[name.replace(/\d+/, String(rng.pick([2 ** 31 - 1, 1e6, 99999999, 2 ** 53])))] = raw;
         if (rng.chance(0.5)) delete h[name];
       }
       break;
@@ -66,7 +68,7 @@ function mutateHeader(h, rng, dataLength) {
       h[`huge.${rng.int(1000)}`] = { dtype: "F32", shape: [rng.pick([2 ** 20, 2 ** 31, 2 ** 40]), 8], data_offsets: [0, dataLength] };
       break;
     case 7:
-      if (entry) h[name] = rng.pick([null, 0, "x", [], { dtype: "F32" }, { shape: [1], data_offsets: [0, 4] }]);
+      if (name) h[name] = rng.pick([null, 0, "x", [], { dtype: "F32" }, { shape: [1], data_offsets: [0, 4] }]);
       break;
     default:
       // Two tensors over the same bytes.
