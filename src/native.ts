@@ -14,6 +14,8 @@ const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export interface NativeAddon {
   /** Number of threads the native runtime uses. */
   threadCount(): number;
+  /** What the native runtime can do here: the oneDNN backend, its instruction set, native bf16 and AMX. */
+  runtimeInfo(): NativeRuntimeInfo;
 
   // --- diffusion sampler kernels (native/addon/sampler.cpp) ---
   /** float64 `squaredcos_cap_v2` betas for `steps` diffusion steps, evaluated with the C library's cos. */
@@ -26,8 +28,9 @@ export interface NativeAddon {
   samplerStep(args: NativeStepArgs): Promise<{ x: Float32Array; pred: Float32Array }>;
 
   // --- GLIDE UNet (native/addon/model_*.cpp); src/model validates every argument first ---
-  /** Builds a UNet for `config` and reads its weights from `file` by offset (float16/bfloat16 → float32). */
-  modelLoad(file: string, entries: NativeWeightEntry[], config: NativeModelConfig): Promise<NativeModelHandle>;
+  /** Builds a UNet for `config` and reads its weights from `file` by offset (float16/bfloat16 → float32),
+   *  on the backend `backend` names (default: portable fp32). */
+  modelLoad(file: string, entries: NativeWeightEntry[], config: NativeModelConfig, backend?: NativeBackendRequest): Promise<NativeModelHandle>;
   /** Frees the model's weights (a forward already running finishes first). */
   modelDispose(model: NativeModelHandle): void;
   /** The text encoder: xfProj [N, 4C], xfOut [N, xf_width, text_ctx]. */
@@ -56,6 +59,28 @@ export interface NativeAddon {
                     logitScale: number, gradScale: number): Promise<NativeTensor>;
   /** Frees a CLIP encoder (a call in flight finishes first). */
   clipDispose(encoder: NativeClipHandle): void;
+}
+
+/** Capabilities of the native runtime (native/addon/runtime_info.cpp). */
+export interface NativeRuntimeInfo {
+  /** Built with the oneDNN backend (libdnnl-dev was found at build time). */
+  onednn: boolean;
+  /** oneDNN's version ("2.6.3"), null without it. */
+  onednnVersion: string | null;
+  /** The instruction set oneDNN dispatches to ("avx512_core_amx", "avx512_core_bf16", …), null without it. */
+  isa: string | null;
+  /** Native bf16 dot products (AMX-BF16 or AVX512-BF16) through oneDNN. */
+  bf16: boolean;
+  /** AMX tiles through oneDNN. */
+  amx: boolean;
+  /** OpenMP threads (one pool shared by our kernels and oneDNN). */
+  threads: number;
+}
+
+/** The backend a model is loaded on: oneDNN (fp32/bf16) or the portable kernels (fp32). */
+export interface NativeBackendRequest {
+  kernels: "onednn" | "portable";
+  precision: "fp32" | "bf16";
 }
 
 /** Opaque native CLIP image or text encoder (type-tagged external). */

@@ -3,6 +3,7 @@ import type { GlideConfig, GlideKind } from "../checkpoint/index.js";
 import { native, type NativeModelHandle, type NativeTensor } from "../native.js";
 import { Gpt2Tokenizer } from "../tokenizer/index.js";
 import { forwardArgs, type ForwardArgs } from "./forward-args.js";
+import type { Precision } from "./precision.js";
 import type { Tensor } from "./tensor.js";
 import { NativeTextContext, type TextContext } from "./text-context.js";
 import { packTokens, type PromptTokens } from "./tokens.js";
@@ -14,6 +15,8 @@ export interface GlideModel {
   readonly config: GlideConfig;
   /** The checkpoint file it was loaded from. */
   readonly path: string;
+  /** The arithmetic it runs with ("auto" resolved at load). */
+  readonly precision: Precision;
   /** GLIDE's GPT-2 BPE: lower-cased, truncated/padded to text_ctx with 50256, mask true on real tokens. */
   tokenize(prompts: string[]): PromptTokens;
   /** The text encoder's outputs in official layouts: xfProj [N, 4·num_channels], xfOut [N, xf_width, text_ctx]. */
@@ -42,6 +45,7 @@ export class NativeGlideModel implements GlideModel {
     readonly kind: GlideKind,
     readonly config: GlideConfig,
     readonly path: string,
+    readonly precision: Precision = "fp32",
   ) {
     this.handle = handle;
   }

@@ -4,4 +4,5 @@ export type { GlideModel } from "./glide-model.js";
 export type { TextContext } from "./text-context.js";
 export type { ForwardArgs } from "./forward-args.js";
 export type { Tensor } from "./tensor.js";
+export { PRECISION_OPTIONS, type Precision, type PrecisionOption } from "./precision.js";
 export type { PromptTokens } from "./tokens.js";

@@ -3,12 +3,13 @@ import path from "node:path";
 import { sidecarPaths } from "../checkpoint/glide-resolve.js";
 import { resolveInFolder } from "../graph/inputs.js";
 import type { FolderPaths, NodeContext, NodeDefinition } from "../graph/types.js";
-import { loadModel } from "../model/index.js";
+import { loadModel, PRECISION_OPTIONS } from "../model/index.js";
+import { resolveBackend } from "../model/precision.js";
 import { CHECKPOINT_FILES, statFingerprint } from "./files.js";
 import type { GlideModelValue } from "./types.js";
 
-/** Precisions offered (later builds add more). */
-export const PRECISIONS = ["fp32"] as const;
+/** Precisions offered: "auto" = bf16 where the CPU has AMX (oneDNN build), else fp32. */
+export const PRECISIONS = PRECISION_OPTIONS;
 /** Devices offered (later builds add more). */
 export const DEVICES = ["cpu"] as const;
 
@@ -36,7 +37,7 @@ export const LoadCheckpoint: NodeDefinition = {
       ckpt_name: [CHECKPOINT_FILES, { tooltip: "A checkpoint in the models folder (glide-studio models download base)" }],
     },
     optional: {
-      precision: [PRECISIONS, { default: "fp32", tooltip: "Arithmetic precision" }],
+      precision: [PRECISIONS, { default: "auto", tooltip: "Arithmetic precision: auto = bf16 where the CPU has AMX, else fp32 (the reference)" }],
       device: [DEVICES, { default: "cpu", tooltip: "Where the model runs" }],
     },
   },
@@ -44,7 +45,9 @@ export const LoadCheckpoint: NodeDefinition = {
   output_tooltips: ["The loaded model"],
   fingerprint: (inputs: Record<string, unknown>, paths: FolderPaths) =>
     checkpointFingerprint(resolveInFolder(paths.models, String(inputs.ckpt_name))),
-  async execute({ ckpt_name, precision = "fp32", device = "cpu" }: LoadInputs, ctx: NodeContext) {
+  async execute({ ckpt_name, precision: requested = "auto", device = "cpu" }: LoadInputs, ctx: NodeContext) {
+    // "auto" and what it resolves to share one cached model.
+    const precision = resolveBackend(requested, "LoadCheckpoint").precision;
     const file = resolveInFolder(ctx.paths.models, ckpt_name);
     const fingerprint = await checkpointFingerprint(file);
     const source = { file: path.resolve(file), version: fingerprint };
