@@ -3,7 +3,7 @@
  * saved by glide-studio (`tEXt` chunks `prompt` and `workflow`), and edits of their inputs by name.
  */
 import fs from "node:fs/promises";
-import { decode as decodePng } from "fast-png";
+import { pngTextChunks } from "../image/png-chunks.js";
 import { editorToApi, isEditorWorkflow, WorkflowFormatError, type EditorWorkflow } from "./convert.js";
 import { isLink, listInputs } from "./inputs.js";
 import { MAX_JSON_DEPTH, nestedDeeperThan } from "./json-depth.js";
@@ -37,9 +37,10 @@ export function parseWorkflow(data: unknown, registry: NodeRegistry): LoadedWork
 export function workflowFromPng(bytes: Uint8Array, registry: NodeRegistry, file = "image"): LoadedWorkflow {
   let text: Record<string, string>;
   try {
-    text = decodePng(bytes).text;
+    // Only the text chunks: decoding the pixels would trust the header's size (see png-chunks.ts).
+    text = pngTextChunks(bytes, file);
   } catch (err) {
-    throw new WorkflowFormatError(`${file}: not a readable PNG (${(err as Error).message})`);
+    throw new WorkflowFormatError((err as Error).message);
   }
   const key = text.workflow !== undefined ? "workflow" : text.prompt !== undefined ? "prompt" : undefined;
   if (key) {

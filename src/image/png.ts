@@ -3,6 +3,8 @@
  * codec is fast-png; this file only adapts layouts.
  */
 import { decode, encode, hasPngSignature, type DecodedPng } from "fast-png";
+import { decoderFailure } from "./decode-error.js";
+import { checkPngSize } from "./png-chunks.js";
 
 /** A decoded picture in floats. */
 export interface DecodedImage {
@@ -40,11 +42,12 @@ function unpackLowDepth(png: DecodedPng): Uint8Array {
 
 /** Decodes a PNG (any colour type and bit depth) to float RGB in 0..1 plus alpha. */
 export function decodePngImage(bytes: Uint8Array, name = "image"): DecodedImage {
+  const checked = checkPngSize(bytes, name);
   let png: DecodedPng;
   try {
-    png = decode(bytes);
+    png = decode(checked.png);
   } catch (err) {
-    throw new Error(`${name}: not a readable PNG (${(err as Error).message})`);
+    throw new Error(`${name}: not a readable PNG (${decoderFailure(err)})`);
   }
   const { width, height, channels } = png;
   const n = width * height;

@@ -5,6 +5,9 @@
  */
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
+import { decoderFailure } from "../image/decode-error.js";
+import { checkJpegSize } from "../image/jpeg-size.js";
+import { checkPngSize } from "../image/png-chunks.js";
 
 /** An 8-bit RGBA image. data: [H, W, 4] row-major. */
 export interface RgbaImage {
@@ -62,12 +65,24 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits, what = "the
   if (type === "png") {
     const { width, height } = pngDimensions(buf);
     checkSize(width, height, limits, what);
+    const png = pngWithoutTrailer(buf);
+    // Declared size against the data (truncated files, decompression bombs) before pngjs allocates.
     try {
-      const png = PNG.sync.read(pngWithoutTrailer(buf));
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+      checkPngSize(png, what);
     } catch (err) {
-      throw new ImageInputError(`${what} is not a valid PNG: ${(err as Error).message}`);
+      throw new ImageInputError((err as Error).message);
     }
+    try {
+      const img = PNG.sync.read(png);
+      return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
+    } catch (err) {
+      throw new ImageInputError(`${what} is not a valid PNG: ${decoderFailure(err)}`);
+    }
+  }
+  try {
+    checkJpegSize(buf, what);
+  } catch (err) {
+    throw new ImageInputError((err as Error).message);
   }
   try {
     const maxMP = (limits.maxSide * limits.maxSide) / 1e6;
@@ -76,7 +91,7 @@ export function decodeImage(bytes: Uint8Array, limits: DecodeLimits, what = "the
     return { width: img.width, height: img.height, data: img.data };
   } catch (err) {
     if (err instanceof ImageInputError) throw err;
-    throw new ImageInputError(`${what} is not a valid JPEG: ${(err as Error).message}`);
+    throw new ImageInputError(`${what} is not a valid JPEG: ${decoderFailure(err)}`);
   }
 }
 
