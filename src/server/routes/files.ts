@@ -54,7 +54,7 @@ export function fileRoutes(ctx: ServerContext): Router {
     storage: multer.memoryStorage(),
     limits: { fileSize: ctx.limits.maxUploadBytes, files: 1, fields: 8, fieldSize: 16 * 1024, parts: 10 },
   });
-  // Multer's limit errors become 413/400 answers naming the limit.
+  // Multer's limit errors become 413/400 answers naming the limit; malformed forms are 400s.
   const single = (req: Request, res: Response) =>
     new Promise<void>((resolve, reject) =>
       upload.single("image")(req, res, (err: unknown) => {
@@ -63,7 +63,9 @@ export function fileRoutes(ctx: ServerContext): Router {
           if (err.code === "LIMIT_FILE_SIZE") return reject(new HttpError(413, `the upload is larger than ${ctx.limits.maxUploadBytes} bytes`, "upload_too_large"));
           return reject(new HttpError(400, `bad upload: ${err.message}${err.field ? ` (${err.field})` : ""}`, "bad_upload"));
         }
-        reject(err);
+        // Everything else comes from parsing the client's form (busboy: "Malformed part header",
+        // "Unexpected end of form", …): also the client's fault, never a server error.
+        reject(new HttpError(400, `bad upload: the form cannot be read (${(err as Error)?.message ?? String(err)})`, "bad_upload"));
       }),
     );
 
