@@ -12,7 +12,7 @@ import { Rng } from "./rng.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Names of the fuzz targets (files in test/fuzz/targets/). */
-export const TARGETS = ["checkpoint-zip", "safetensors", "workflow-json"];
+export const TARGETS = ["checkpoint-zip", "safetensors", "workflow-json", "workflow-png", "image-decode", "upload"];
 /** Where the kept failing inputs live, one folder per target. */
 export const REGRESSIONS = path.join(here, "regressions");
 

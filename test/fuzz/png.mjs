@@ -121,16 +121,13 @@ export function mutatePng(buf, rng, { textMutate, byteMutate }) {
     case 8: {
       // The image data split into many tiny IDATs (decoders must concatenate them).
       const all = Buffer.concat(pickType("IDAT").map((c) => c.data));
-      const size = rng.range(1, 16);
+      const size = Math.max(rng.range(1, 16), Math.ceil(all.length / 4000));
       const parts = [];
       for (let i = 0; i < all.length; i += size) parts.push({ type: "IDAT", data: all.subarray(i, i + size) });
       const first = chunks.findIndex((c) => c.type === "IDAT");
       if (first < 0) return byteMutate(buf);
       const rest = chunks.filter((c) => c.type !== "IDAT");
-      rest.splice(first, 0, ...parts);
-      chunks.length = 0;
-      chunks.push(...rest);
-      break;
+      return joinPng([...rest.slice(0, first), ...parts, ...rest.slice(first)], crc);
     }
     default:
       crc = false;
