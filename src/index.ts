@@ -1,5 +1,6 @@
 /** glide-studio public API. */
-export { native } from "./native.js";
+export { native, loadCudaAddon, CUDA_ADDON_FILE } from "./native.js";
+export type { CudaAddon, CudaDeviceInfo, CudaPrecision } from "./native.js";
 export * from "./diffusion/index.js";
 export * from "./checkpoint/index.js";
 export { startServer, PromptStore } from "./server/index.js";

@@ -209,3 +209,115 @@ function loadAddon(): NativeAddon {
 
 /** The loaded addon (loaded on first import). */
 export const native: NativeAddon = loadAddon();
+
+// --- the CUDA build (build-cuda/Release/glide_native_cuda.node; CMakeLists.txt, native/addon/cuda) -----------
+
+/** Compute precision of a CUDA model: activations and matrices in this dtype, float32 accumulation. */
+export type CudaPrecision = "fp32" | "bf16" | "fp16";
+
+/** What the CUDA runtime sees (`available` false with `reason` when there is no usable GPU). */
+export interface CudaDeviceInfo {
+  available: boolean;
+  reason: string;
+  deviceCount: number;
+  ordinal: number;
+  name: string;
+  /** "9.0" for Hopper; "" when unknown. */
+  computeCapability: string;
+  totalMemory: number;
+  multiprocessors: number;
+  driverVersion: string;
+  runtimeVersion: string;
+}
+
+/** An input of {@link CudaAddon.opRun}; `weight` routes it through the backend's weight adoption. */
+export interface NativeOpInput extends NativeTensor {
+  weight?: boolean;
+}
+
+/** Opaque on-device sampling run (type-tagged external). */
+export interface NativeDeviceSamplerHandle {
+  readonly __nativeDeviceSampler: never;
+}
+
+/** The schedule values of one step (as in {@link NativeStepArgs}). */
+export type NativeStepCoefficients = NativeStepArgs["coef"];
+
+/** Options of {@link CudaAddon.deviceSamplerCreate}; tensors in the host loop's row layout (R rows). */
+export interface NativeDeviceSamplerOptions {
+  kind: "ddpm" | "ddim";
+  eta: number;
+  clipDenoised: boolean;
+  batch: number;
+  rows: number;
+  imageSize: number;
+  guidanceScale?: number;
+  /** Seeded noise: stream j + 1 for step j (docs/noise.md); omit to pass each step's draw. */
+  seed?: bigint;
+  /** x_T [R,3,S,S], temperature applied. */
+  x: Float32Array;
+  lowRes?: NativeTensor;
+  inpaintImage?: Float32Array;
+  inpaintMask?: Float32Array;
+  /** Capture and replay CUDA graphs (default true). */
+  graphs?: boolean;
+}
+
+/** The CUDA addon: the CPU addon's functions plus the CUDA entry points. */
+export interface CudaAddon extends NativeAddon {
+  /** Probes CUDA device `ordinal` (default 0); never throws for a missing driver or GPU. */
+  cudaDeviceInfo(ordinal?: number): CudaDeviceInfo;
+  /** modelLoad on a CUDA backend of its own; the handle works with every model* function of this addon. */
+  cudaModelLoad(file: string, entries: NativeWeightEntry[], config: NativeModelConfig,
+                options: { precision: CudaPrecision; device?: number }): Promise<NativeModelHandle>;
+  /** One backend op on the CPU reference or on CUDA (the parity tests; see native/addon/cuda/op_run.cpp). */
+  opRun(backend: "cpu" | "cuda", precision: CudaPrecision, op: string, inputs: NativeOpInput[],
+        params?: Record<string, unknown>): Promise<NativeTensor>;
+  /** noiseNormal generated on the GPU (bit-identical to the CPU generator). */
+  cudaNoiseNormal(seed: bigint | number, stream: bigint | number, first: number, count: number): Promise<Float32Array>;
+  /** The GPU generator's arithmetic run on the host (checks the transcription without a GPU). */
+  cudaNoiseNormalEmulated(seed: bigint | number, stream: bigint | number, first: number, count: number): Promise<Float32Array>;
+  /** samplerStep on the GPU. */
+  cudaSamplerStep(args: NativeStepArgs): Promise<{ x: Float32Array; pred: Float32Array }>;
+  /** The GPU step kernel's arithmetic run on the host. */
+  cudaSamplerStepEmulated(args: NativeStepArgs): Promise<{ x: Float32Array; pred: Float32Array }>;
+  /** Starts an on-device sampling run of a CUDA model (x, noise and the step stay on the GPU). */
+  deviceSamplerCreate(model: NativeModelHandle, text: NativeTextHandle | undefined,
+                      options: NativeDeviceSamplerOptions): Promise<NativeDeviceSamplerHandle>;
+  /** One step (step 0 eager, step 1 captured as a CUDA graph, later steps replayed); `readRows` > 0 returns
+   *  the first rows of the new x and of the x₀ prediction. */
+  deviceSamplerStep(run: NativeDeviceSamplerHandle, args: {
+    timestep: number; coef: NativeStepCoefficients; stream?: bigint; noise?: Float32Array; readRows?: number;
+  }): Promise<{ x?: Float32Array; pred?: Float32Array; graphNodes: number }>;
+  /** The first `rows` rows of x. */
+  deviceSamplerRead(run: NativeDeviceSamplerHandle, rows: number): Promise<Float32Array>;
+  /** Frees the run's device buffers and graph. */
+  deviceSamplerDispose(run: NativeDeviceSamplerHandle): void;
+}
+
+/** Where `npm run build:cuda` puts the CUDA addon, relative to the package root. */
+export const CUDA_ADDON_FILE = "build-cuda/Release/glide_native_cuda.node";
+
+let cudaLoad: { addon: CudaAddon } | { addon: null; reason: string } | undefined;
+
+/**
+ * The CUDA addon, loaded on first call (it is only loaded when a CUDA device is asked for, so CPU-only runs
+ * never pay for it): `{addon}`, or `{addon: null, reason}` when it is not built or cannot load. A loaded
+ * addon may still have no usable GPU: ask `addon.cudaDeviceInfo()`.
+ */
+export function loadCudaAddon(): { addon: CudaAddon } | { addon: null; reason: string } {
+  if (cudaLoad) return cudaLoad;
+  const file = path.join(packageRoot, CUDA_ADDON_FILE);
+  try {
+    cudaLoad = { addon: require(file) as CudaAddon };
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND";
+    cudaLoad = {
+      addon: null,
+      reason: missing
+        ? "the CUDA addon is not built (it needs the CUDA toolkit's nvcc: run `npm run build:cuda`)"
+        : `the CUDA addon failed to load: ${(err as Error).message.split("\n")[0]}`,
+    };
+  }
+  return cudaLoad;
+}

@@ -2,7 +2,7 @@
 // native load-time checks, and that a forward runs off the JS thread.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { loadModel, native, readCheckpointIndex, resolveGlideConfig } from "glide-studio";
+import { cudaStatus, loadModel, native, readCheckpointIndex, resolveGlideConfig } from "glide-studio";
 import { fixture, loadRows } from "./helpers/npy.mjs";
 import { UNETS, fixtureConfig, loadFixtureModel, unetArgs } from "./helpers/model_fixtures.mjs";
 
@@ -35,10 +35,15 @@ for (const { name, kind } of UNETS) {
   });
 }
 
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 test("loadModel refuses precisions and devices this build does not have", async () => {
   const file = fixture("checkpoints/base.pt");
-  await assert.rejects(loadModel(file, { precision: "fp16" }), /precision "fp16" is not one of/);
-  await assert.rejects(loadModel(file, { device: "cuda" }), /device "cuda" is not available/);
+  await assert.rejects(loadModel(file, { precision: "fp8" }), /precision "fp8" is not one of/);
+  await assert.rejects(loadModel(file, { precision: "fp16" }), /precision "fp16" runs on CUDA only/);
+  await assert.rejects(loadModel(file, { device: "tpu" }), /device "tpu" is not one of/);
+  const cuda = cudaStatus();
+  if (!cuda.available) await assert.rejects(loadModel(file, { device: "cuda" }), new RegExp(`device "cuda" is not available: ${escapeRegExp(cuda.reason)}`));
 });
 
 test("forward rejects bad arguments with errors naming the input", async () => {

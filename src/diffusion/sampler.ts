@@ -5,7 +5,8 @@
 import { addGradientGuidance, clipGradientGuidance } from "../clip/guidance.js";
 import { native } from "../native.js";
 import { SampleAbortedError } from "./abort.js";
-import { createNoiseSource, randomSeed, type NoiseSource } from "./noise.js";
+import { deviceSampler } from "../model/device-sampler.js";
+import { createNoiseSource, randomSeed, toSeed, type NoiseSource } from "./noise.js";
 import { createSchedule, type DiffusionSchedule } from "./schedule.js";
 import type {
   GradientGuidance, SampleOptions, SampleResult, SamplingModel, Tensor, TextContextHandle, TokenBatch,
@@ -234,7 +235,11 @@ export async function createSampler(model: SamplingModel, options: SamplerOption
       textContext.dispose();
     },
   };
-  return sampler;
+  // A CUDA model runs the same loop on the GPU (src/model/device-sampler.ts); gradient guidance stays here.
+  return deviceSampler(model, sampler, {
+    kind, eta, clipDenoised, guidanceScale, lowRes, inpaintImage, inpaintMask, text: textContext, noise,
+    seed: "seed" in spec ? toSeed(spec.seed) : undefined, gradientGuidance,
+  }) ?? sampler;
 }
 
 function firstRows(t: Tensor, batch: number): Tensor {

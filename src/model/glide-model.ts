@@ -1,7 +1,8 @@
 /** GlideModel: a loaded GLIDE UNet (weights held natively) and its text/forward entry points. */
 import type { GlideConfig, GlideKind } from "../checkpoint/index.js";
-import { native, type NativeModelHandle, type NativeTensor } from "../native.js";
+import { native, type NativeAddon, type NativeModelHandle, type NativeTensor } from "../native.js";
 import { Gpt2Tokenizer } from "../tokenizer/index.js";
+import type { ModelDevice } from "./device.js";
 import { forwardArgs, type ForwardArgs } from "./forward-args.js";
 import type { Precision } from "./precision.js";
 import type { Tensor } from "./tensor.js";
@@ -17,6 +18,8 @@ export interface GlideModel {
   readonly path: string;
   /** The arithmetic it runs with ("auto" resolved at load). */
   readonly precision: Precision;
+  /** Where it runs ("auto" resolved at load). */
+  readonly device: ModelDevice;
   /** GLIDE's GPT-2 BPE: lower-cased, truncated/padded to text_ctx with 50256, mask true on real tokens. */
   tokenize(prompts: string[]): PromptTokens;
   /** The text encoder's outputs in official layouts: xfProj [N, 4·num_channels], xfOut [N, xf_width, text_ctx]. */
@@ -36,7 +39,8 @@ function asTensor(t: NativeTensor): Tensor {
   return { shape: t.shape, data: t.data };
 }
 
-/** The GlideModel implementation over a native model handle. */
+/** The GlideModel implementation over a native model handle (of the CPU addon, or of the CUDA addon
+ *  `addon` for a CUDA model: every call goes to the addon that made the handle). */
 export class NativeGlideModel implements GlideModel {
   private handle: NativeModelHandle | null;
 
@@ -46,8 +50,15 @@ export class NativeGlideModel implements GlideModel {
     readonly config: GlideConfig,
     readonly path: string,
     readonly precision: Precision = "fp32",
+    readonly device: ModelDevice = "cpu",
+    readonly addon: NativeAddon = native,
   ) {
     this.handle = handle;
+  }
+
+  /** The native handle (for the on-device sampler), or an error if disposed. */
+  nativeHandle(where: string): NativeModelHandle {
+    return this.live(where);
   }
 
   private live(where: string): NativeModelHandle {
@@ -71,31 +82,31 @@ export class NativeGlideModel implements GlideModel {
   async encodeText(t: PromptTokens): Promise<{ xfProj: Tensor; xfOut: Tensor }> {
     this.checkText("encodeText");
     const packed = packTokens("encodeText", t, this.config);
-    const { xfProj, xfOut } = await native.modelEncodeText(this.live("encodeText"), packed);
+    const { xfProj, xfOut } = await this.addon.modelEncodeText(this.live("encodeText"), packed);
     return { xfProj: asTensor(xfProj), xfOut: asTensor(xfOut) };
   }
 
   async prepareText(t: PromptTokens): Promise<TextContext> {
     this.checkText("prepareText");
     const packed = packTokens("prepareText", t, this.config);
-    const handle = await native.modelPrepareText(this.live("prepareText"), packed);
-    return new NativeTextContext(packed.batch, this, handle);
+    const handle = await this.addon.modelPrepareText(this.live("prepareText"), packed);
+    return new NativeTextContext(packed.batch, this, handle, this.addon);
   }
 
   async forward(a: ForwardArgs): Promise<Tensor> {
     const args = forwardArgs(a, { kind: this.kind, config: this.config, owner: this });
-    return asTensor(await native.modelForward(this.live("forward"), args));
+    return asTensor(await this.addon.modelForward(this.live("forward"), args));
   }
 
   async forwardTrace(a: ForwardArgs): Promise<Record<string, Tensor>> {
     const args = forwardArgs(a, { kind: this.kind, config: this.config, owner: this });
-    const traced = await native.modelForwardTrace(this.live("forwardTrace"), args);
+    const traced = await this.addon.modelForwardTrace(this.live("forwardTrace"), args);
     return Object.fromEntries(Object.entries(traced).map(([k, v]) => [k, asTensor(v)]));
   }
 
   dispose(): void {
     if (this.handle === null) return;
-    native.modelDispose(this.handle);
+    this.addon.modelDispose(this.handle);
     this.handle = null;
   }
 }

@@ -1,6 +1,7 @@
 /** loadModel: checkpoint file → GlideModel. */
 import { readCheckpointIndex, resolveGlideConfig, type GlideConfig, type GlideOptions } from "../checkpoint/index.js";
 import { native } from "../native.js";
+import { resolveCudaPrecision, resolveDevice, type DeviceOption } from "./device.js";
 import { NativeGlideModel, type GlideModel } from "./glide-model.js";
 import { noteSlowPath, PRECISION_OPTIONS, resolveBackend, type PrecisionOption } from "./precision.js";
 
@@ -11,8 +12,9 @@ export interface LoadModelOptions {
   /** Arithmetic precision: "fp32" (the reference), "bf16" (oneDNN build on a CPU with AMX-BF16 or
    *  AVX512-BF16), or "auto" (default): bf16 where the CPU has AMX, else fp32. */
   precision?: PrecisionOption;
-  /** Where to run; only "cpu" exists in this build. */
-  device?: "cpu";
+  /** Where to run: "cpu" (default), "cuda" (the CUDA build on an NVIDIA GPU; precision "auto" is bf16 there,
+   *  "fp16" and "fp32" also run), or "auto": CUDA where it is available, else the CPU. */
+  device?: DeviceOption;
 }
 
 /**
@@ -26,10 +28,15 @@ export async function loadModel(file: string, opts: LoadModelOptions = {}): Prom
   if (opts.precision !== undefined && !PRECISION_OPTIONS.includes(opts.precision)) {
     throw new Error(`loadModel: precision ${JSON.stringify(opts.precision)} is not one of ${PRECISION_OPTIONS.map((p) => `"${p}"`).join(", ")}`);
   }
-  const backend = resolveBackend(opts.precision ?? "auto", "loadModel");
-  if (opts.device !== undefined && opts.device !== "cpu") {
-    throw new Error(`loadModel: device ${JSON.stringify(opts.device)} is not available in this build (use "cpu")`);
+  const target = resolveDevice(opts.device ?? "cpu", "loadModel");
+  if (target.device === "cuda") {
+    const precision = resolveCudaPrecision(opts.precision ?? "auto");
+    const index = await readCheckpointIndex(file);
+    const { kind, config } = await resolveGlideConfig(index, opts.config);
+    const handle = await target.addon.cudaModelLoad(index.file, [...index.tensors.values()], config, { precision });
+    return new NativeGlideModel(handle, kind, config, index.file, precision, "cuda", target.addon);
   }
+  const backend = resolveBackend(opts.precision ?? "auto", "loadModel");
   const index = await readCheckpointIndex(file);
   const { kind, config } = await resolveGlideConfig(index, opts.config);
   noteSlowPath(backend);

@@ -1,12 +1,12 @@
 /** Which kernels and arithmetic a model runs with: precision "auto" | "fp32" | "bf16" resolved against the build and CPU. */
 import { native, type NativeBackendRequest, type NativeRuntimeInfo } from "../native.js";
 
-/** Arithmetic precision of a model's convolutions, matmuls and stored activations. */
-export type Precision = "fp32" | "bf16";
+/** Arithmetic precision of a model's convolutions, matmuls and stored activations ("fp16": CUDA only). */
+export type Precision = "fp32" | "bf16" | "fp16";
 /** What `loadModel` accepts: `auto` = bf16 where the CPU has AMX-BF16 (and the oneDNN build), else fp32. */
 export type PrecisionOption = Precision | "auto";
 /** The precisions `loadModel` and the LoadCheckpoint node accept. */
-export const PRECISION_OPTIONS: readonly PrecisionOption[] = ["auto", "fp32", "bf16"];
+export const PRECISION_OPTIONS: readonly PrecisionOption[] = ["auto", "fp32", "bf16", "fp16"];
 
 let noticeShown = false;
 
@@ -17,6 +17,7 @@ let noticeShown = false;
 export function resolveBackend(requested: PrecisionOption, where: string, info: NativeRuntimeInfo = native.runtimeInfo()): NativeBackendRequest {
   const forcedPortable = process.env.GLIDE_KERNELS === "portable";
   const onednn = info.onednn && !forcedPortable;
+  if (requested === "fp16") throw new Error(`${where}: precision "fp16" runs on CUDA only (device "cuda")`);
   if (requested === "bf16") {
     if (!onednn) {
       const why = forcedPortable ? "GLIDE_KERNELS=portable is set" : "this build has no oneDNN backend (install libdnnl-dev and run npm run build:native)";

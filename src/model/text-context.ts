@@ -1,5 +1,5 @@
 /** TextContext: a batch's text embeddings held natively, computed once per sample. */
-import { native, type NativeTextHandle } from "../native.js";
+import { native, type NativeAddon, type NativeTextHandle } from "../native.js";
 
 /** Text conditioning computed once (`GlideModel.prepareText`) and reused by every forward of a sample. */
 export interface TextContext {
@@ -9,7 +9,8 @@ export interface TextContext {
   dispose(): void;
 }
 
-/** The implementation behind TextContext; `owner` identifies the model that prepared it. */
+/** The implementation behind TextContext; `owner` identifies the model that prepared it, `addon` the addon
+ *  that holds it. */
 export class NativeTextContext implements TextContext {
   private disposed = false;
 
@@ -17,6 +18,7 @@ export class NativeTextContext implements TextContext {
     readonly batch: number,
     readonly owner: object,
     private readonly handle: NativeTextHandle,
+    private readonly addon: NativeAddon = native,
   ) {}
 
   /** The native handle, or an error if disposed. */
@@ -28,6 +30,6 @@ export class NativeTextContext implements TextContext {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    native.textDispose(this.handle);
+    this.addon.textDispose(this.handle);
   }
 }

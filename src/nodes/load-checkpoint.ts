@@ -3,15 +3,16 @@ import path from "node:path";
 import { sidecarPaths } from "../checkpoint/glide-resolve.js";
 import { resolveInFolder } from "../graph/inputs.js";
 import type { FolderPaths, NodeContext, NodeDefinition } from "../graph/types.js";
-import { loadModel, PRECISION_OPTIONS } from "../model/index.js";
+import { DEVICE_OPTIONS, loadModel, PRECISION_OPTIONS } from "../model/index.js";
+import { resolveCudaPrecision, resolveDevice } from "../model/device.js";
 import { resolveBackend } from "../model/precision.js";
 import { CHECKPOINT_FILES, statFingerprint } from "./files.js";
 import type { GlideModelValue } from "./types.js";
 
 /** Precisions offered: "auto" = bf16 where the CPU has AMX (oneDNN build), else fp32. */
 export const PRECISIONS = PRECISION_OPTIONS;
-/** Devices offered (later builds add more). */
-export const DEVICES = ["cpu"] as const;
+/** Devices offered: "auto" = CUDA where the CUDA build finds a usable GPU, else the CPU. */
+export const DEVICES = DEVICE_OPTIONS;
 
 /** Size and mtime of the checkpoint and of its sidecar config: a changed file loads afresh. */
 async function checkpointFingerprint(file: string): Promise<string> {
@@ -37,17 +38,18 @@ export const LoadCheckpoint: NodeDefinition = {
       ckpt_name: [CHECKPOINT_FILES, { tooltip: "A checkpoint in the models folder (glide-studio models download base)" }],
     },
     optional: {
-      precision: [PRECISIONS, { default: "auto", tooltip: "Arithmetic precision: auto = bf16 where the CPU has AMX, else fp32 (the reference)" }],
-      device: [DEVICES, { default: "cpu", tooltip: "Where the model runs" }],
+      precision: [PRECISIONS, { default: "auto", tooltip: "Arithmetic precision: auto = bf16 on CUDA or where the CPU has AMX, else fp32 (the reference); fp16 runs on CUDA only" }],
+      device: [DEVICES, { default: "auto", tooltip: "Where the model runs: auto = the NVIDIA GPU when the CUDA build finds one, else the CPU" }],
     },
   },
   output: ["GLIDE_MODEL"],
   output_tooltips: ["The loaded model"],
   fingerprint: (inputs: Record<string, unknown>, paths: FolderPaths) =>
     checkpointFingerprint(resolveInFolder(paths.models, String(inputs.ckpt_name))),
-  async execute({ ckpt_name, precision: requested = "auto", device = "cpu" }: LoadInputs, ctx: NodeContext) {
+  async execute({ ckpt_name, precision: requested = "auto", device: wanted = "auto" }: LoadInputs, ctx: NodeContext) {
     // "auto" and what it resolves to share one cached model.
-    const precision = resolveBackend(requested, "LoadCheckpoint").precision;
+    const { device } = resolveDevice(wanted, "LoadCheckpoint");
+    const precision = device === "cuda" ? resolveCudaPrecision(requested) : resolveBackend(requested, "LoadCheckpoint").precision;
     const file = resolveInFolder(ctx.paths.models, ckpt_name);
     const fingerprint = await checkpointFingerprint(file);
     const source = { file: path.resolve(file), version: fingerprint };
