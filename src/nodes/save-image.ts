@@ -21,8 +21,9 @@ async function writeNumbered(dir: string, prefix: string, bytes: Uint8Array): Pr
     if (m) counter = Math.max(counter, Number(m[1]) + 1);
   }
   const tmp = path.join(dir, `.${prefix}.${randomBytes(6).toString("hex")}.tmp`);
-  await fs.writeFile(tmp, bytes);
   try {
+    // Inside the try: a write that fails half-way (a full disk) must not leave its part behind.
+    await fs.writeFile(tmp, bytes);
     for (;;) {
       const name = `${prefix}_${String(counter).padStart(5, "0")}_.png`;
       const file = path.join(dir, name);
