@@ -144,8 +144,9 @@ export class QueueWorker {
     }
     if (outcome.status === "error" && !cur.messages.some(([type]) => type === "execution_error")) {
       // Failed before any node ran (e.g. a model file removed since the prompt was queued).
-      const e = (outcome.error ?? {}) as { message?: string; type?: string; node_id?: string; node_type?: string; node_errors?: unknown };
-      const message = e.message ?? "the prompt failed";
+      const e = (outcome.error ?? {}) as { message?: string; details?: string; type?: string; node_id?: string; node_type?: string; node_errors?: unknown };
+      // The details name what failed (e.g. the node and the model file that went away since queueing).
+      const message = e.message ? (e.details ? `${e.message}: ${e.details}` : e.message) : "the prompt failed";
       const data = { prompt_id: item.prompt_id, node_id: e.node_id ?? null, node_type: e.node_type ?? null, exception_message: message, message, exception_type: e.type ?? "Error", node_errors: e.node_errors ?? {}, timestamp: Date.now() };
       this.hub.send("execution_error", data, clientId);
       cur.messages.push(["execution_error", data]);
