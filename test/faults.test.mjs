@@ -82,8 +82,11 @@ test("the server killed mid-run restarts with its queue and history; the running
   const onDisk = JSON.parse(fs.readFileSync(path.join(paths.data, "queue.json"), "utf8"));
   assert.equal(onDisk.running.prompt_id, long);
   assert.deepEqual(onDisk.pending.map((p) => p.prompt_id), after);
+  // A save cut short by the kill leaves a temporary file: the next start removes it.
+  fs.writeFileSync(path.join(paths.data, ".history.json.4242.0123456789ab.tmp"), "{\"version\": 1, \"entr");
 
   const server = await realServer(t, paths);
+  assert.deepEqual(fs.readdirSync(paths.data).filter((n) => n.endsWith(".tmp")), []);
   await server.worker.whenIdle();
   const h = server.store.history();
   assert.deepEqual(Object.keys(h), [first, long, ...after]);
@@ -137,6 +140,49 @@ test("a full disk under the output folder: a clear error, nothing partially writ
   await server.worker.whenIdle();
   assert.equal(server.store.historyEntry(again).status.status_str, "success");
   assert.equal(checkFolder(paths.output).length, 1);
+});
+
+test("a full disk under the data and input folders: uploads refused cleanly, queue saves warn and recover", { timeout: 120000 }, async (t) => {
+  const { paths } = await tempPaths("glide-fault-data-");
+  await copyFixtureModels(paths.models);
+  if (!mountTmpfs(paths.input, "64k") || !mountTmpfs(paths.data, "64k")) {
+    unmount(paths.input);
+    t.skip("cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)");
+    return;
+  }
+  t.after(() => {
+    unmount(paths.input);
+    unmount(paths.data);
+  });
+  const warnings = [];
+  const server = await realServer(t, paths, { log: (l) => warnings.push(l) });
+  const fill = (dir) => {
+    try {
+      fs.writeFileSync(path.join(dir, "filler"), Buffer.alloc(64 * 1024));
+    } catch (err) {
+      assert.equal(err.code, "ENOSPC");
+    }
+  };
+  fill(paths.input);
+  fill(paths.data);
+  const r = await request(server.url, "/upload/image", { method: "POST", ...multipart({ type: "input" }, { name: "big.png", bytes: makePng(96, 96) }) });
+  assert.equal(r.status, 507, r.body.toString());
+  assert.match(r.json.error.message, /no space left|ENOSPC/i);
+  assert.deepEqual(fs.readdirSync(paths.input), ["filler"], "nothing partial stored");
+  // The queue and history cannot be saved: the prompt still runs, and the failure is reported.
+  const id = await queue(server.url, basePrompt({ seed: 14 }));
+  await server.worker.whenIdle();
+  assert.equal(server.store.historyEntry(id).status.status_str, "success");
+  await new Promise((res) => setTimeout(res, 200));
+  assert.ok(warnings.some((w) => /could not save .*(queue|history)\.json.*(ENOSPC|no space)/i.test(w)), warnings.join("\n"));
+  assert.deepEqual(fs.readdirSync(paths.data).filter((n) => n.endsWith(".tmp")), [], "no partial queue or history file");
+  // Space again: the next change saves everything.
+  fs.rmSync(path.join(paths.data, "filler"));
+  const again = await queue(server.url, basePrompt({ seed: 15 }));
+  await server.worker.whenIdle();
+  await server.store.flush();
+  const history = JSON.parse(fs.readFileSync(path.join(paths.data, "history.json"), "utf8"));
+  assert.deepEqual(history.entries.map(([k]) => k), [id, again]);
 });
 
 test("a read-only or impossible output folder: a clear error naming the problem, the server goes on", { timeout: 120000 }, async (t) => {

@@ -13,20 +13,36 @@ import { randomBytes } from "node:crypto";
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "w");
+  const tmp = tempSibling(file);
+  try {
+    await writeFlushed(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    // A write that failed half-way (a full disk) leaves nothing behind.
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** A unique hidden temporary name next to `file` (`.name.<pid>.<random>.tmp`). */
+function tempSibling(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** Writes `data` to a new file and flushes it to disk. */
+async function writeFlushed(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await fs.open(file, "w");
   try {
     await handle.writeFile(data);
     await handle.datasync();
   } finally {
     await handle.close();
   }
-  try {
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
+}
+
+/** Whether `name` is a temporary file that {@link writeFileAtomic} or {@link createFileAtomic} made for `target`. */
+export function isTempSibling(name: string, target: string): boolean {
+  return name.startsWith(`.${target}.`) && name.endsWith(".tmp");
 }
 
 /**
@@ -37,15 +53,9 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 export async function createFileAtomic(file: string, data: string | Uint8Array): Promise<boolean> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "w");
+  const tmp = tempSibling(file);
   try {
-    await handle.writeFile(data);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    await writeFlushed(tmp, data);
     await fs.link(tmp, file);
     return true;
   } catch (err) {

@@ -6,7 +6,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { ApiPrompt } from "../graph/types.js";
-import { writeFileAtomic } from "./atomic.js";
+import { isTempSibling, writeFileAtomic } from "./atomic.js";
 
 /** An API-format prompt as stored in the queue (node id → class and inputs). */
 export type StoredPrompt = ApiPrompt;
@@ -56,7 +56,11 @@ class JsonFileWriter {
   private dirty = false;
   private lastError: Error | null = null;
 
-  constructor(private readonly file: string, private readonly snapshot: () => unknown) {}
+  constructor(
+    private readonly file: string,
+    private readonly snapshot: () => unknown,
+    private readonly warn: (msg: string) => void,
+  ) {}
 
   /** Schedules a write of the current state. */
   schedule(): void {
@@ -80,7 +84,12 @@ class JsonFileWriter {
         this.dirty = false;
         try {
           await writeFileAtomic(this.file, JSON.stringify(this.snapshot()));
+          if (this.lastError) this.warn(`saved ${this.file} again`);
+          this.lastError = null;
         } catch (err) {
+          // Said once per failure streak (a full disk fails every save until space is freed); the
+          // state stays in memory and the next change retries.
+          if (!this.lastError) this.warn(`could not save ${this.file}: ${(err as Error).message}; retrying with the next change`);
           this.lastError = new Error(`could not save ${this.file}: ${(err as Error).message}`);
         }
       }
@@ -127,18 +136,18 @@ export class PromptStore {
   private readonly historyWriter: JsonFileWriter;
   private readonly maxHistory: number;
 
-  private constructor(readonly dataDir: string, opts: PromptStoreOptions) {
+  private constructor(readonly dataDir: string, opts: PromptStoreOptions, warn: (msg: string) => void) {
     this.maxHistory = opts.maxHistory ?? 500;
     this.queueWriter = new JsonFileWriter(path.join(dataDir, "queue.json"), (): QueueFile => ({
       version: 1,
       counter: this.counter,
       running: this.runningItem,
       pending: this.pendingItems,
-    }));
+    }), warn);
     this.historyWriter = new JsonFileWriter(path.join(dataDir, "history.json"), (): HistoryFile => ({
       version: 1,
       entries: [...this.historyMap.entries()],
-    }));
+    }), warn);
   }
 
   /**
@@ -148,7 +157,11 @@ export class PromptStore {
   static async open(dataDir: string, opts: PromptStoreOptions = {}): Promise<PromptStore> {
     const warn = opts.warn ?? ((m: string) => console.warn(m));
     await fs.mkdir(dataDir, { recursive: true });
-    const store = new PromptStore(dataDir, opts);
+    // Temporary files of saves cut short by a crash (the saved file itself is always whole).
+    for (const name of await fs.readdir(dataDir)) {
+      if (isTempSibling(name, "queue.json") || isTempSibling(name, "history.json")) await fs.rm(path.join(dataDir, name), { force: true });
+    }
+    const store = new PromptStore(dataDir, opts, warn);
     const history = await readJson<HistoryFile>(path.join(dataDir, "history.json"), warn);
     for (const [id, entry] of history?.entries ?? []) store.historyMap.set(id, entry);
     const queue = await readJson<QueueFile>(path.join(dataDir, "queue.json"), warn);

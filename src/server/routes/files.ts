@@ -29,8 +29,21 @@ export function storedName(original: string | undefined, fallback: string): stri
   return `${stem || fallback}.png`;
 }
 
+/** Failures of the disk rather than of the request: answered 507 with the system's reason. */
+const STORAGE_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EFBIG", "EIO"]);
+
 /** Stores `bytes` as `dir/name`, or `name (1)`, `name (2)`… when taken and not overwriting. */
 async function storeUnique(dir: string, name: string, bytes: Buffer, overwrite: boolean): Promise<string> {
+  try {
+    return await storeUniqueUnchecked(dir, name, bytes, overwrite);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && STORAGE_ERRORS.has(code)) throw new HttpError(507, `cannot store the upload: ${(err as Error).message}`, "storage_failed");
+    throw err;
+  }
+}
+
+async function storeUniqueUnchecked(dir: string, name: string, bytes: Buffer, overwrite: boolean): Promise<string> {
   if (overwrite) {
     await writeFileAtomic(path.join(dir, name), bytes);
     return name;
