@@ -23,15 +23,20 @@ function findNvcc() {
 }
 
 const nvcc = findNvcc();
-const skipped = process.env.GLIDE_SKIP_CUDA === "1";
-const reason = skipped ? "GLIDE_SKIP_CUDA=1" : nvcc ? undefined : "nvcc not found: no CUDA build is expected here";
+const statusFile = path.join(root, "build-cuda", "status.json");
+const status = fs.existsSync(statusFile) ? JSON.parse(fs.readFileSync(statusFile, "utf8")) : null;
+const reason = process.env.GLIDE_SKIP_CUDA === "1"
+  ? "GLIDE_SKIP_CUDA=1"
+  : !nvcc
+    ? "nvcc not found: no CUDA build is expected here"
+    : status && !status.expected
+      ? `the last install expected no CUDA build: ${status.reason}`
+      : undefined;
 
 test("where nvcc exists, the CUDA addon was built and loads", { skip: reason }, (t) => {
-  const statusFile = path.join(root, "build-cuda", "status.json");
-  const status = fs.existsSync(statusFile) ? JSON.parse(fs.readFileSync(statusFile, "utf8")) : null;
   const log = path.join(root, "build-cuda", "build.log");
   assert.ok(status, `nvcc is at ${nvcc} but the CUDA build never ran: run \`npm run build:cuda\``);
-  assert.ok(status.ok || !status.expected, `the CUDA build failed: ${status.reason} (${fs.existsSync(log) ? log : "no log"})`);
+  assert.ok(status.ok, `the CUDA build failed: ${status.reason} (${fs.existsSync(log) ? log : "no log"})`);
   assert.ok(fs.existsSync(path.join(root, CUDA_ADDON_FILE)), `${CUDA_ADDON_FILE} is missing: run \`npm run build:cuda\``);
   const loaded = loadCudaAddon();
   assert.ok(loaded.addon, `the CUDA addon does not load: ${loaded.reason}`);
