@@ -32,19 +32,24 @@ export function relativeError(actual, expected) {
       worst = i;
     }
   }
-  return { rel: Math.sqrt(diff2) / Math.max(Math.sqrt(ref2), 1e-30), worst, worstErr, maxAbsRef };
+  const refNorm = Math.sqrt(ref2);
+  return { rel: Math.sqrt(diff2) / Math.max(refNorm, 1e-30), refNorm, worst, worstErr, maxAbsRef };
 }
 
 /**
- * Asserts ‖a−e‖/‖e‖ ≤ rtol and every |a_i−e_i| ≤ elementTol·max|e| (elementTol defaults to 10·rtol).
+ * Asserts ‖a−e‖ ≤ rtol·‖e‖ + atol·√n and every |a_i−e_i| ≤ elementTol·max|e| + atol + elementAtol
+ * (elementTol defaults to 10·rtol). `atol` (both bounds) and `elementAtol` (the per-element bound only)
+ * default to 0; they are absolute allowances for ill-conditioned comparisons (see step-tolerance.mjs).
  * @param {{shape:number[], data:ArrayLike<number>}} actual
  * @param {{shape:number[], data:ArrayLike<number>}} expected
  */
-export function assertClose(actual, expected, { rtol = 1e-4, elementTol = rtol * 10, label = "tensor" } = {}) {
+export function assertClose(actual, expected, { rtol = 1e-4, elementTol = rtol * 10, atol = 0, elementAtol = 0, label = "tensor" } = {}) {
   assert.deepEqual(actual.shape, expected.shape, `${label}: shape ${JSON.stringify(actual.shape)} != reference ${JSON.stringify(expected.shape)}`);
-  const { rel, worst, worstErr, maxAbsRef } = relativeError(actual.data, expected.data);
+  const { rel, refNorm, worst, worstErr, maxAbsRef } = relativeError(actual.data, expected.data);
   const where = `worst element at [${unravel(worst, expected.shape)}]: ours ${actual.data[worst]} vs ref ${expected.data[worst]} (|diff| ${worstErr.toExponential(3)}, max|ref| ${maxAbsRef.toExponential(3)})`;
-  assert.ok(rel <= rtol, `${label}: relative error ${rel.toExponential(3)} > ${rtol}; ${where}`);
-  assert.ok(worstErr <= elementTol * maxAbsRef, `${label}: element error ${worstErr.toExponential(3)} > ${elementTol}·max|ref|; ${where}`);
+  const relBound = rtol + (atol * Math.sqrt(expected.data.length)) / Math.max(refNorm, 1e-30);
+  assert.ok(rel <= relBound, `${label}: relative error ${rel.toExponential(3)} > ${relBound.toExponential(3)}; ${where}`);
+  const bound = elementTol * maxAbsRef + atol + elementAtol;
+  assert.ok(worstErr <= bound, `${label}: element error ${worstErr.toExponential(3)} > ${bound.toExponential(3)}; ${where}`);
   return { rel, worstErr };
 }
