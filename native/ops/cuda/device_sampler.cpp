@@ -1,5 +1,6 @@
 #include "ops/cuda/device_sampler.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "core/error.h"
@@ -92,8 +93,11 @@ void DeviceSampler::enqueue_step() {
     out = be_.cast(model_->forward(in, text_.get()), DType::F32);
   }
   GLIDE_CHECK(out.numel() == 2 * r * per_row_, "device sampler: the model returned ", shape_str(out.shape()));
-  const auto* params = static_cast<const Params*>(params_dev_->data());
-  if (opt_.seeded) philox_normal_fill_indirect(params->key, 0, r * per_row_, static_cast<float*>(noise_.raw()), stream);
+  // Device addresses of the parameter block's fields (never dereferenced on the host).
+  const char* params = static_cast<const char*>(params_dev_->data());
+  const auto* key = reinterpret_cast<const uint64_t*>(params + offsetof(Params, key));
+  const auto* coef = reinterpret_cast<const StepCoefficients*>(params + offsetof(Params, coef));
+  if (opt_.seeded) philox_normal_fill_indirect(key, 0, r * per_row_, static_cast<float*>(noise_.raw()), stream);
   DeviceStepArgs a;
   a.kind = opt_.kind;
   a.eta = opt_.eta;
@@ -110,7 +114,7 @@ void DeviceSampler::enqueue_step() {
   a.noise = static_cast<const float*>(noise_.raw());
   a.x_next = static_cast<float*>(x_next_.raw());
   a.pred_xstart = static_cast<float*>(pred_.raw());
-  sampler_step(a, &params->coef, nullptr, stream);
+  sampler_step(a, coef, nullptr, stream);
   GLIDE_CUDA_CHECK(cudaMemcpyAsync(x_.raw(), x_next_.raw(), x_.bytes(), cudaMemcpyDeviceToDevice, stream));
 }
 
