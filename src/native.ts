@@ -73,6 +73,8 @@ export interface NativeRuntimeInfo {
   bf16: boolean;
   /** AMX tiles through oneDNN. */
   amx: boolean;
+  /** bf16 is the faster precision here (AMX, or AVX512-BF16 on AMD Zen 4/5): what precision "auto" picks. */
+  bf16Preferred: boolean;
   /** OpenMP threads (one pool shared by our kernels and oneDNN). */
   threads: number;
 }

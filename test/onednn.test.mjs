@@ -43,9 +43,11 @@ test("runtimeInfo describes the native runtime", () => {
     assert.match(info.onednnVersion, /^\d+\.\d+\.\d+$/);
     assert.match(info.isa, /^(sse41|avx|avx2|avx2_vnni|avx512_\w+)$/);
     assert.ok(!info.amx || info.bf16, "AMX implies native bf16");
+    assert.ok(!info.bf16Preferred || info.bf16, "bf16 is only preferred where it is native");
   } else {
     assert.equal(info.bf16, false);
     assert.equal(info.amx, false);
+    assert.equal(info.bf16Preferred, false);
   }
   console.log(`# runtime: ${JSON.stringify(info)}`);
 });
@@ -106,15 +108,15 @@ test("general architecture: oneDNN fp32 matches its reference, and the portable 
   }
 });
 
-test("precision: 'auto' is bf16 only where the CPU has AMX; unknown precisions are refused", async () => {
+test("precision: 'auto' is bf16 only where it is the faster precision; unknown precisions are refused", async () => {
   const file = fixture("checkpoints/base.pt");
   const model = await loadModel(file, { config: fixtureConfig("base") });
   try {
-    assert.equal(model.precision, info.onednn && info.amx ? "bf16" : "fp32");
+    assert.equal(model.precision, info.onednn && info.bf16Preferred ? "bf16" : "fp32");
   } finally {
     model.dispose();
   }
-  await assert.rejects(loadModel(file, { precision: "fp16" }), /precision "fp16" is not one of "auto", "fp32", "bf16"/);
+  await assert.rejects(loadModel(file, { precision: "int8" }), /precision "int8" is not one of "auto", "fp32", "bf16"/);
   await assert.rejects(loadPortable(file, { precision: "bf16" }), /precision "bf16" is not available: GLIDE_KERNELS=portable is set/);
   if (!info.onednn) await assert.rejects(loadModel(file, { precision: "bf16" }), /no oneDNN backend/);
 });

@@ -135,7 +135,7 @@ test("models are loaded once and shared between executors and runs", async () =>
   const paths = { models, output: os.tmpdir(), input: os.tmpdir(), temp: os.tmpdir() };
   const prompt = (tag) => ({
     "1": { class_type: "LoadCheckpoint", inputs: { ckpt_name: "base.pt" } },
-    "2": { class_type: "LoadCheckpoint", inputs: { ckpt_name: "base.pt", precision: "fp32", device: "cpu" } },
+    "2": { class_type: "LoadCheckpoint", inputs: { ckpt_name: "base.pt", precision: "auto", device: "cpu" } },
     "3": { class_type: "Capture", inputs: { model: ["1", 0], tag } },
     "4": { class_type: "Capture", inputs: { model: ["2", 0], tag } },
   });

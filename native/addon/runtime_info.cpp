@@ -1,6 +1,7 @@
 // runtimeInfo(): what the native runtime can do on this machine — whether the oneDNN backend was built,
 // the instruction set oneDNN dispatches to, whether bf16 has native dot products (AMX-BF16 or
-// AVX512-BF16) and AMX, and the thread count. loadModel resolves precision "auto" from it.
+// AVX512-BF16), AMX, whether bf16 is the faster precision here, and the thread count. loadModel
+// resolves precision "auto" from it.
 #include <napi.h>
 #include <omp.h>
 
@@ -27,11 +28,13 @@ Napi::Value runtime_info(const Napi::CallbackInfo& info) {
   o.Set("isa", Napi::String::New(env, onednn::cpu_isa()));
   o.Set("bf16", Napi::Boolean::New(env, onednn::has_bf16_isa()));
   o.Set("amx", Napi::Boolean::New(env, onednn::has_amx()));
+  o.Set("bf16Preferred", Napi::Boolean::New(env, onednn::prefers_bf16()));
 #else
   o.Set("onednnVersion", env.Null());
   o.Set("isa", env.Null());
   o.Set("bf16", Napi::Boolean::New(env, false));
   o.Set("amx", Napi::Boolean::New(env, false));
+  o.Set("bf16Preferred", Napi::Boolean::New(env, false));
 #endif
   return o;
 }

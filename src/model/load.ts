@@ -10,7 +10,7 @@ export interface LoadModelOptions {
   /** Official GLIDE options overriding what the weights and a sidecar `<checkpoint>.json` say. */
   config?: GlideOptions | Partial<GlideConfig>;
   /** Arithmetic precision: "fp32" (the reference), "bf16" (oneDNN build on a CPU with AMX-BF16 or
-   *  AVX512-BF16), or "auto" (default): bf16 where the CPU has AMX, else fp32. */
+   *  AVX512-BF16), or "auto" (default): bf16 where it is faster (AMX, or AVX512-BF16 on AMD), else fp32. */
   precision?: PrecisionOption;
   /** Where to run: "cpu" (default), "cuda" (the CUDA build on an NVIDIA GPU; precision "auto" is bf16 there,
    *  "fp16" and "fp32" also run), or "auto": CUDA where it is available, else the CPU. */

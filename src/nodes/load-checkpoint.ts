@@ -9,7 +9,7 @@ import { resolveBackend } from "../model/precision.js";
 import { CHECKPOINT_FILES, statFingerprint } from "./files.js";
 import type { GlideModelValue } from "./types.js";
 
-/** Precisions offered: "auto" = bf16 where the CPU has AMX (oneDNN build), else fp32. */
+/** Precisions offered: "auto" = bf16 where it is the faster precision (oneDNN build with AMX, or AVX512-BF16 on AMD), else fp32. */
 export const PRECISIONS = PRECISION_OPTIONS;
 /** Devices offered: "auto" = CUDA where the CUDA build finds a usable GPU, else the CPU. */
 export const DEVICES = DEVICE_OPTIONS;

@@ -18,9 +18,10 @@ export function fixtureConfig(name) {
   return manifest.configs[name];
 }
 
-/** loadModel on checkpoints/<file>.pt with the config of `configName` (default: the same name). */
+/** loadModel on checkpoints/<file>.pt with the config of `configName` (default: the same name), in fp32 (the
+ *  reference precision; the default "auto" may pick bf16). */
 export function loadFixtureModel(file, configName = file) {
-  return loadModel(fixture(`checkpoints/${file}.pt`), { config: fixtureConfig(configName) });
+  return loadModel(fixture(`checkpoints/${file}.pt`), { config: fixtureConfig(configName), precision: "fp32" });
 }
 
 /** Booleans of a bool .npy as nested rows. */

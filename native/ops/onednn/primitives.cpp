@@ -1,5 +1,7 @@
 // oneDNN plumbing of the backend: primitive descriptors for convolutions and linear layers, their
 // per-shape cache, prepared weights, and execution with a scratchpad from the activation cache.
+#include <string>
+
 #include "core/cpu_allocator.h"
 #include "core/error.h"
 #include "ops/onednn/onednn_primitives.h"
@@ -75,7 +77,18 @@ dnnl::memory PackedWeight::in_layout(const dnnl::memory::desc& want, const dnnl:
     if (m.get_desc() == want) return m;
   dnnl::memory packed(want, engine);
   dnnl::stream stream(engine);
-  dnnl::reorder(current, packed).execute(stream, current, packed);
+  const dnnl::reorder::primitive_desc direct(current, packed);
+  if (std::string(direct.impl_info_str()).rfind("simple", 0) == 0) {
+    // oneDNN 2.6 has no JIT reorder between two blocked layouts (its reference one takes seconds per
+    // large weight); going through the plain layout takes two fast JIT reorders.
+    const dnnl::memory::desc& d = current.get_desc();
+    const auto tag = d.dims().size() == 4 ? dnnl_tag::abcd : dnnl_tag::ab;
+    dnnl::memory flat(dnnl::memory::desc(d.dims(), d.data_type(), tag), engine);
+    dnnl::reorder(current, flat).execute(stream, current, flat);
+    dnnl::reorder(flat, packed).execute(stream, flat, packed);
+  } else {
+    dnnl::reorder(direct).execute(stream, current, packed);
+  }
   stream.wait();
   if (provisional) {
     // The load-time guess was wrong for the model's real size: replace it rather than keep two copies.
