@@ -6,12 +6,14 @@
 //   text:  qkv [N, L, heads·3·d] row-major (tokens first)               -> out [N, L, heads·d] row-major
 //   prefix_kv [N, heads·2·d, T] (per head [k | v]) channels-last; keys = [text | positions].
 // Both layouts store each position's channels contiguously, so one kernel serves them. q·k is scaled
-// by 1/√d (the reference scales q and k by d^(-1/4) each); products accumulate in float32.
+// by 1/√d (the reference scales q and k by d^(-1/4) each); products accumulate in float32. bf16
+// inputs use the AVX512-BF16 dot-product kernel of attention_bf16.cpp where the CPU has it.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "core/error.h"
+#include "ops/onednn/attention_kernels.h"
 #include "ops/onednn/dtype_dispatch.h"
 #include "ops/onednn/onednn_backend.h"
 
@@ -21,11 +23,6 @@ namespace {
 using simd::kLanes;
 using simd::vf;
 
-constexpr int kRows = 6;           // queries per micro-tile (6 × 4 accumulators + 4 loads fit 32 registers)
-constexpr int kVecs = 4;           // 16-lane vectors per micro-tile column block (64 keys or channels)
-constexpr int64_t kTaskRows = 48;  // queries per parallel task
-
-int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // scores[r][j0 .. j0+16·NV) = Σ_c q[r][c] · kt[c][j]   (q [R, d] row stride d, kt [d, ld])
 template <int R, int NV>
@@ -109,12 +106,6 @@ float softmax_row(float* row, int64_t s) {
   }
   return static_cast<float>(1.0 / static_cast<double>(simd::reduce_add(sum)));
 }
-
-struct Geometry {
-  int64_t n, heads, d, len, t;  // t = text keys
-  int64_t s, s_pad, d_pad;      // keys, padded to the vector width
-  int64_t width;                // qkv channels per position (heads·3·d)
-};
 
 template <int R>
 void attend_rows(const Geometry& g, const float* q, const float* kt, const float* v, float* scores, float* out,
@@ -217,6 +208,13 @@ Tensor OnednnBackend::attention(const Tensor& qkv_in, const Tensor* prefix_kv, i
   g.d_pad = round_up(g.d, kLanes);
   Tensor out = cf ? alloc({g.n, ch, g.len}, qkv.dtype(), Layout::ChannelsLast)
                   : alloc({g.n, g.len, ch}, qkv.dtype(), Layout::RowMajor);
+#ifdef GLIDE_BF16_ATTENTION
+  if (qkv.dtype() == DType::BF16 && (!prefix.defined() || prefix.dtype() == DType::BF16)) {
+    run_attention_bf16(g, data_of<simd::bf16>(qkv), prefix.defined() ? data_of<simd::bf16>(prefix) : nullptr,
+                       data_of<simd::bf16>(out));
+    return out;
+  }
+#endif
   with_element_type(qkv.dtype(), [&](auto qt) {
     using Tq = decltype(qt);
     with_element_type(prefix.defined() ? prefix.dtype() : qkv.dtype(), [&](auto pt) {
