@@ -6,6 +6,7 @@
 #include "addon/model_args.h"
 #include "addon/model_backend.h"
 #include "addon/model_handles.h"
+#include "addon/model_warmup.h"
 #include "addon/model_worker.h"
 #include "addon/registry.h"
 
@@ -34,6 +35,7 @@ class LoadWorker final : public PromiseWorker {
     WeightLoader weights(file_, std::move(entries_), *bundle->backend);
     bundle->model.emplace(config_, weights, *bundle->backend);
     weights.check_all_used();
+    if (backend_.kernels == "onednn") warm_up(*bundle->model);
     model_ = std::shared_ptr<const GlideUNet>(bundle, &*bundle->model);
   }
   Napi::Value result(Napi::Env env) override { return wrap_model(env, std::move(model_)); }
