@@ -86,6 +86,9 @@ test(`load: ${CLIENTS} WebSocket clients for ${SECONDS} s — every accepted pro
   })();
 
   const accepted = new Map(); // prompt_id → {client, kind, images, queuedAt, deleted?, interrupted?}
+  // History entries fetched as each prompt finishes: the server keeps only the newest 500, which a long
+  // run outgrows.
+  const entries = new Map();
   const counts = { queued: 0, rejected: 0, deleted: 0, deleteMissed: 0, interrupts: 0 };
   const deadline = Date.now() + SECONDS * 1000;
 
@@ -95,6 +98,13 @@ test(`load: ${CLIENTS} WebSocket clients for ${SECONDS} s — every accepted pro
     const ws = await openWs(base, { clientId });
     const mine = [];
     const finished = (id) => ws.messages.some((m) => m.type === "executing" && m.data?.node === null && m.data.prompt_id === id);
+    const collect = async () => {
+      for (const id of mine) {
+        if (entries.has(id) || !finished(id)) continue;
+        const r = await request(base, `/history/${id}`);
+        if (r.json[id]) entries.set(id, r.json[id]);
+      }
+    };
     const queue = async (kind) => {
       const { prompt, images } = makePrompt(kind, rng, clientId);
       const r = await request(base, "/prompt", { method: "POST", body: { prompt, client_id: clientId } });
@@ -111,6 +121,7 @@ test(`load: ${CLIENTS} WebSocket clients for ${SECONDS} s — every accepted pro
       return r.json.prompt_id;
     };
     while (Date.now() < deadline) {
+      await collect();
       // At most 3 of this client's prompts outstanding: a client waits like a user would.
       while (mine.filter((id) => !finished(id) && !accepted.get(id).deleted).length >= 3 && Date.now() < deadline + 60000) {
         await new Promise((res) => setTimeout(res, 20));
@@ -138,6 +149,7 @@ test(`load: ${CLIENTS} WebSocket clients for ${SECONDS} s — every accepted pro
     for (const id of mine) {
       if (accepted.get(id).deleted) continue;
       await ws.waitFor((m) => m.type === "executing" && m.data?.node === null && m.data.prompt_id === id, 180000);
+      await collect();
     }
     ws.close();
     return ws.messages;
@@ -157,7 +169,7 @@ test(`load: ${CLIENTS} WebSocket clients for ${SECONDS} s — every accepted pro
   const runSeconds = [];
   let images = 0;
   for (const [id, p] of accepted) {
-    const h = history[id];
+    const h = entries.get(id) ?? history[id];
     if (p.deleted) {
       assert.equal(h, undefined, `${id} was deleted from the queue but ran`);
       continue;

@@ -115,14 +115,15 @@ async function loadTarget(name) {
 /**
  * Fuzzes one target for `seconds` (and at most `iterations` cases) from `seed`. Returns a summary:
  * {target, seed, cases, seconds, ok, errors, failures: [{problem, file?, bytes}], maxAlloc, peakCaseRss,
- * slowestMs, rssStart, rssEnd}. Failing inputs go to `crashDir` (when given).
+ * slowestMs, rssStart, rssEnd, stages (cases per furthest stage reached), forbidden (pickles calling a
+ * forbidden callable, each of which had to be refused)}. Failing inputs go to `crashDir` (when given).
  */
 export async function fuzzTarget(name, { seconds = 3, iterations = Infinity, seed = 1, crashDir, log = () => {} } = {}) {
   const { target, ctx } = await loadTarget(name);
   const seeds = await target.seeds(ctx);
   const rng = new Rng(seed);
   const worker = new Worker(name, ctx);
-  const summary = { target: name, seed, cases: 0, seconds: 0, ok: 0, errors: 0, failures: [], maxAlloc: 0, peakCaseRss: 0, slowestMs: 0, rssStart: 0, rssEnd: 0, stages: {} };
+  const summary = { target: name, seed, cases: 0, seconds: 0, ok: 0, errors: 0, failures: [], maxAlloc: 0, peakCaseRss: 0, slowestMs: 0, rssStart: 0, rssEnd: 0, stages: {}, forbidden: 0 };
   const bySig = new Map();
   const t0 = performance.now();
   try {
@@ -138,6 +139,7 @@ export async function fuzzTarget(name, { seconds = 3, iterations = Infinity, see
       if (r.outcome === "ok") summary.ok++;
       else if (r.outcome === "error") summary.errors++;
       if (r.stage) summary.stages[r.stage] = (summary.stages[r.stage] ?? 0) + 1;
+      if (meta.forbidden) summary.forbidden++;
       if (meta.seed && r.outcome !== "ok" && !r.problem && !target.seedsMayFail) {
         r.problem = `seed ${meta.seed} did not load: ${r.error?.message}`;
       }

@@ -33,7 +33,7 @@ for (const name of targets) {
       `${s.failureCount} failing (${s.distinctProblems} distinct); largest allocation ${(s.maxAlloc / 2 ** 20).toFixed(1)} MiB, ` +
       `largest per-case RSS growth ${(s.peakCaseRss / 2 ** 20).toFixed(0)} MiB, slowest case ${s.slowestMs.toFixed(0)} ms, ` +
       `worker RSS ${(s.rssStart / 2 ** 20).toFixed(0)} → ${(s.rssEnd / 2 ** 20).toFixed(0)} MiB; ${kept.length} regressions replayed; ` +
-      `stages reached ${JSON.stringify(s.stages)}`,
+      `stages reached ${JSON.stringify(s.stages)}${s.forbidden ? `; ${s.forbidden} pickles calling forbidden callables, all refused` : ""}`,
   );
 }
 
