@@ -14,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 
 /** Case time bound, and memory bounds by input size. */
 export const limits = {
-  caseMs: 5000,
+  caseMs: 10000,
   // The reader holds the pickle (≤ 64 MiB, possibly inflated from a small member) and nothing larger.
   alloc: (n) => 2 * n + 80 * 2 ** 20,
   rss: (n) => 4 * n + 384 * 2 ** 20,

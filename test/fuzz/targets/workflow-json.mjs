@@ -8,7 +8,7 @@ import { graphBomb, mutateJsonText } from "../json.mjs";
 import { checkWorkflow, loadAndValidate, workflowSeeds, workflowSetup } from "./workflow-common.mjs";
 
 export const limits = {
-  caseMs: 5000,
+  caseMs: 10000,
   alloc: (n) => 4 * n + 16 * 2 ** 20,
   // A parsed graph takes ~20 bytes of heap per byte of JSON.
   rss: (n) => 40 * n + 256 * 2 ** 20,
