@@ -12,6 +12,8 @@
 #include <cmath>
 #include <vector>
 
+#include <omp.h>
+
 #include "core/error.h"
 #include "ops/onednn/attention_kernels.h"
 #include "ops/onednn/dtype_dispatch.h"
@@ -142,10 +144,14 @@ void run_attention(const Geometry& g, const Tq* qkv, const Tp* prefix, Tq* dst) 
   }
 
   const int64_t row_tasks = (g.len + kTaskRows - 1) / kTaskRows;
+  // Per-thread tiles, allocated before the parallel region (an exception must not escape it).
+  const int64_t tile = kRows * (d + g.s_pad + g.d_pad);
+  std::vector<float> tiles(static_cast<size_t>(tile * omp_get_max_threads()));
 #pragma omp parallel if (parallel)
   {
-    std::vector<float> q(static_cast<size_t>(kRows * d)), scores(static_cast<size_t>(kRows * g.s_pad)),
-        out(static_cast<size_t>(kRows * g.d_pad));
+    float* q = tiles.data() + tile * omp_get_thread_num();
+    float* scores = q + kRows * d;
+    float* out = scores + kRows * g.s_pad;
     float inv[kRows];
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < bh * row_tasks; ++task) {
@@ -160,19 +166,19 @@ void run_attention(const Geometry& g, const Tq* qkv, const Tp* prefix, Tq* dst) 
         const float* ki = kt.data() + i * d * g.s_pad;
         const float* vi = vv.data() + i * g.s_pad * g.d_pad;
         switch (rows) {
-          case 6: attend_rows<6>(g, q.data(), ki, vi, scores.data(), out.data(), inv); break;
-          case 5: attend_rows<5>(g, q.data(), ki, vi, scores.data(), out.data(), inv); break;
-          case 4: attend_rows<4>(g, q.data(), ki, vi, scores.data(), out.data(), inv); break;
-          case 3: attend_rows<3>(g, q.data(), ki, vi, scores.data(), out.data(), inv); break;
-          case 2: attend_rows<2>(g, q.data(), ki, vi, scores.data(), out.data(), inv); break;
-          default: attend_rows<1>(g, q.data(), ki, vi, scores.data(), out.data(), inv); break;
+          case 6: attend_rows<6>(g, q, ki, vi, scores, out, inv); break;
+          case 5: attend_rows<5>(g, q, ki, vi, scores, out, inv); break;
+          case 4: attend_rows<4>(g, q, ki, vi, scores, out, inv); break;
+          case 3: attend_rows<3>(g, q, ki, vi, scores, out, inv); break;
+          case 2: attend_rows<2>(g, q, ki, vi, scores, out, inv); break;
+          default: attend_rows<1>(g, q, ki, vi, scores, out, inv); break;
         }
         for (int r = 0; r < rows; ++r) {
           Tq* o = dst + (b * g.len + p0 + r) * ch + h * d;
           const vf norm = simd::set1(inv[r]);
           for (int64_t c = 0; c < d; c += kLanes) {
             const int lanes = static_cast<int>(std::min<int64_t>(kLanes, d - c));
-            simd::store_part(o + c, simd::load(out.data() + r * g.d_pad + c) * norm, lanes);
+            simd::store_part(o + c, simd::load(out + r * g.d_pad + c) * norm, lanes);
           }
         }
       }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include <omp.h>
+
 #include "ops/onednn/attention_kernels.h"
 
 namespace glide::onednn {
@@ -131,11 +133,18 @@ void run_attention_bf16(const Geometry& g, const bf16* qkv, const bf16* prefix, 
   }
 
   const int64_t row_tasks = (g.len + kTaskRows - 1) / kTaskRows;
+  // Per-thread tiles, allocated before the parallel region (an exception must not escape it).
+  const int threads = omp_get_max_threads();
+  std::vector<uint32_t> q_tiles(static_cast<size_t>(kRows * d2 * threads));
+  std::vector<float> f_tiles(static_cast<size_t>(kRows * (g.s_pad + g.d_pad) * threads));
+  std::vector<bf16> p_tiles(static_cast<size_t>(kRows * g.s_pad * threads));
 #pragma omp parallel if (parallel)
   {
-    std::vector<uint32_t> q(static_cast<size_t>(kRows * d2));
-    std::vector<float> scores(static_cast<size_t>(kRows * g.s_pad)), out(static_cast<size_t>(kRows * g.d_pad));
-    std::vector<bf16> probs(static_cast<size_t>(kRows * g.s_pad));
+    const int thread = omp_get_thread_num();
+    uint32_t* q = q_tiles.data() + kRows * d2 * thread;
+    float* scores = f_tiles.data() + kRows * (g.s_pad + g.d_pad) * thread;
+    float* out = scores + kRows * g.s_pad;
+    bf16* probs = p_tiles.data() + kRows * g.s_pad * thread;
     float inv[kRows];
 #pragma omp for schedule(dynamic)
     for (int64_t task = 0; task < bh * row_tasks; ++task) {
@@ -148,24 +157,24 @@ void run_attention_bf16(const Geometry& g, const bf16* qkv, const bf16* prefix, 
         for (int r = 0; r < rows; ++r) {
           // q as channel pairs; an odd d gets a zero partner.
           const bf16* src = qkv + (b * g.len + p0 + r) * g.width + h * 3 * d;
-          bf16* qr = reinterpret_cast<bf16*>(q.data() + r * d2);
+          bf16* qr = reinterpret_cast<bf16*>(q + r * d2);
           std::memcpy(qr, src, static_cast<size_t>(d) * sizeof(bf16));
           if (d & 1) qr[d] = 0;
         }
         switch (rows) {
-          case 6: attend_rows<6>(g, q.data(), ki, vi, scores.data(), probs.data(), out.data(), inv, scale); break;
-          case 5: attend_rows<5>(g, q.data(), ki, vi, scores.data(), probs.data(), out.data(), inv, scale); break;
-          case 4: attend_rows<4>(g, q.data(), ki, vi, scores.data(), probs.data(), out.data(), inv, scale); break;
-          case 3: attend_rows<3>(g, q.data(), ki, vi, scores.data(), probs.data(), out.data(), inv, scale); break;
-          case 2: attend_rows<2>(g, q.data(), ki, vi, scores.data(), probs.data(), out.data(), inv, scale); break;
-          default: attend_rows<1>(g, q.data(), ki, vi, scores.data(), probs.data(), out.data(), inv, scale); break;
+          case 6: attend_rows<6>(g, q, ki, vi, scores, probs, out, inv, scale); break;
+          case 5: attend_rows<5>(g, q, ki, vi, scores, probs, out, inv, scale); break;
+          case 4: attend_rows<4>(g, q, ki, vi, scores, probs, out, inv, scale); break;
+          case 3: attend_rows<3>(g, q, ki, vi, scores, probs, out, inv, scale); break;
+          case 2: attend_rows<2>(g, q, ki, vi, scores, probs, out, inv, scale); break;
+          default: attend_rows<1>(g, q, ki, vi, scores, probs, out, inv, scale); break;
         }
         for (int r = 0; r < rows; ++r) {
           bf16* o = dst + (b * g.len + p0 + r) * ch + h * d;
           const vf norm = simd::set1(inv[r]);
           for (int64_t c = 0; c < d; c += kLanes) {
             const int lanes = static_cast<int>(std::min<int64_t>(kLanes, d - c));
-            simd::store_part(o + c, simd::load(out.data() + r * g.d_pad + c) * norm, lanes);
+            simd::store_part(o + c, simd::load(out + r * g.d_pad + c) * norm, lanes);
           }
         }
       }
