@@ -16,6 +16,9 @@ export interface NativeAddon {
   threadCount(): number;
   /** What the native runtime can do here: the oneDNN backend, its instruction set, native bf16 and AMX. */
   runtimeInfo(): NativeRuntimeInfo;
+  /** Testing aid: one op of the oneDNN backend vs the portable kernels on the same random inputs
+   *  (native/addon/onednn_op_check.cpp); rejects in a build without oneDNN. */
+  onednnOpCheck(op: string, params: Record<string, number | boolean>, precision: "fp32" | "bf16"): Promise<{ rel: number; maxAbs: number; maxRef: number }>;
 
   // --- diffusion sampler kernels (native/addon/sampler.cpp) ---
   /** float64 `squaredcos_cap_v2` betas for `steps` diffusion steps, evaluated with the C library's cos. */

@@ -2,7 +2,8 @@
 //   x [N, C, S] (stored [N, S, C]) -> y = SiLU?((x − mean_g)·rstd_g·gamma[c] + beta[c]) (·(1+scale) + shift)
 // Two passes over x. Statistics: per-channel sums of (x − x[n, 0, c]) and its square over row chunks in
 // float32 vectors (the shift by a sample value avoids cancellation), combined per group in double.
-// Apply: one fused multiply-add per element with per-(n, c) factors, then SiLU, written once.
+// Apply: (x − mean)·a + b per element with per-(n, c) factors (subtracting the mean first keeps
+// precision when |mean| ≫ std), then SiLU, written once.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -34,22 +35,23 @@ void channel_sums(const T* x, const float* shift, int64_t c, int64_t r0, int64_t
   }
 }
 
-// y[r, :] = SiLU?(x[r, :]·a + b) for rows [r0, r1).
+// y[r, :] = SiLU?((x[r, :] − m)·a + b) for rows [r0, r1).
 template <typename T, bool kSilu>
-void apply_rows(const T* x, T* y, const float* a, const float* b, int64_t c, int64_t r0, int64_t r1) {
+void apply_rows(const T* x, T* y, const float* m, const float* a, const float* b, int64_t c, int64_t r0, int64_t r1) {
   using namespace simd;
   for (int64_t r = r0; r < r1; ++r) {
     const T* xr = x + r * c;
     T* yr = y + r * c;
     int64_t c0 = 0;
     for (; c0 + kLanes <= c; c0 += kLanes) {
-      vf v = fmadd(load(xr + c0), load(a + c0), load(b + c0));
+      vf v = fmadd(load(xr + c0) - load(m + c0), load(a + c0), load(b + c0));
       if (kSilu) v = silu(v);
       store(yr + c0, v);
     }
     if (c0 < c) {
       const int lanes = static_cast<int>(c - c0);
-      vf v = fmadd(load_part(xr + c0, lanes), load_part(a + c0, lanes), load_part(b + c0, lanes));
+      vf v = fmadd(load_part(xr + c0, lanes) - load_part(m + c0, lanes), load_part(a + c0, lanes),
+                   load_part(b + c0, lanes));
       if (kSilu) v = silu(v);
       store_part(yr + c0, v, lanes);
     }
@@ -81,7 +83,7 @@ Tensor OnednnBackend::group_norm(const Tensor& x_in, const Tensor& gamma_in, con
   // Per-(n, c) shift, partial sums per chunk, then the fused factors a, b.
   std::vector<float> shift(static_cast<size_t>(n * c));
   std::vector<float> sums(static_cast<size_t>(n * chunks * 2 * c));
-  std::vector<float> fa(static_cast<size_t>(n * c)), fb(static_cast<size_t>(n * c));
+  std::vector<float> fm(static_cast<size_t>(n * c)), fa(static_cast<size_t>(n * c)), fb(static_cast<size_t>(n * c));
   with_element_type(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T* xp = data_of<T>(x);
@@ -122,12 +124,13 @@ Tensor OnednnBackend::group_norm(const Tensor& x_in, const Tensor& gamma_in, con
         const double rstd = 1.0 / std::sqrt(std::max(var, 0.0) / count + args.eps);
         for (int64_t ch = g * cpg; ch < (g + 1) * cpg; ++ch) {
           float a = static_cast<float>(rstd * gp[ch]);
-          float sh = static_cast<float>(bp[ch] - mean * rstd * gp[ch]);
+          float sh = bp[ch];
           if (ssp != nullptr) {
             const float scale = 1.0f + ssp[b * 2 * c + ch];
             a *= scale;
             sh = sh * scale + ssp[b * 2 * c + c + ch];
           }
+          fm[b * c + ch] = static_cast<float>(mean);
           fa[b * c + ch] = a;
           fb[b * c + ch] = sh;
         }
@@ -141,10 +144,11 @@ Tensor OnednnBackend::group_norm(const Tensor& x_in, const Tensor& gamma_in, con
       const int64_t r0 = k * kRowsPerChunk, r1 = std::min(s, r0 + kRowsPerChunk);
       const T* xb = xp + b * s * c;
       T* yb = yp + b * s * c;
+      const float* mb = fm.data() + b * c;
       if (args.silu)
-        apply_rows<T, true>(xb, yb, fa.data() + b * c, fb.data() + b * c, c, r0, r1);
+        apply_rows<T, true>(xb, yb, mb, fa.data() + b * c, fb.data() + b * c, c, r0, r1);
       else
-        apply_rows<T, false>(xb, yb, fa.data() + b * c, fb.data() + b * c, c, r0, r1);
+        apply_rows<T, false>(xb, yb, mb, fa.data() + b * c, fb.data() + b * c, c, r0, r1);
     }
   });
   return y;
