@@ -38,7 +38,7 @@ export const LoadCheckpoint: NodeDefinition = {
       ckpt_name: [CHECKPOINT_FILES, { tooltip: "A checkpoint in the models folder (glide-studio models download base)" }],
     },
     optional: {
-      precision: [PRECISIONS, { default: "auto", tooltip: "Arithmetic precision: auto = bf16 on CUDA or where the CPU has AMX, else fp32 (the reference); fp16 runs on CUDA only" }],
+      precision: [PRECISIONS, { default: "auto", tooltip: "Arithmetic precision: auto = bf16 on CUDA or where bf16 is faster on this CPU (AMX, or AVX512-BF16 on AMD), else fp32 (the reference); fp16 runs on CUDA only" }],
       device: [DEVICES, { default: "auto", tooltip: "Where the model runs: auto = the NVIDIA GPU when the CUDA build finds one, else the CPU" }],
     },
   },
