@@ -32,11 +32,14 @@ from glide_model import GlideOptions, create_model, fp16_state_dict  # noqa: E40
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_BASE = dict(image_size=32, num_channels=32, num_res_blocks=1, channel_mult="1,2,4", num_heads=1,
+# num_channels is 64, not 32: GroupNorm has 32 groups, and with one channel per group the norm before the
+# output conv removes every channel's spatial mean, so the model could not predict the mean of ε and the
+# sampled images' overall colour drifted with the noise (measured: no correlation at any t).
+_BASE = dict(image_size=32, num_channels=64, num_res_blocks=1, channel_mult="1,2,2", num_heads=1,
              num_head_channels=32, attention_resolutions="16,8", text_ctx=128, xf_width=64, xf_layers=2,
              xf_heads=4, xf_final_ln=True, xf_padding=True, diffusion_steps=1000,
              noise_schedule="squaredcos_cap_v2", use_scale_shift_norm=True, resblock_updown=True)
-_UP = dict(image_size=128, num_channels=32, num_res_blocks=1, channel_mult="1,1,2,2,2", num_heads=1,
+_UP = dict(image_size=128, num_channels=64, num_res_blocks=1, channel_mult="1,1,2,2,2", num_heads=1,
            num_head_channels=32, attention_resolutions="8", text_ctx=128, xf_width=32, xf_layers=1,
            xf_heads=2, xf_final_ln=True, xf_padding=True, diffusion_steps=1000, noise_schedule="linear",
            use_scale_shift_norm=True, resblock_updown=True, super_res=True)
@@ -179,7 +182,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--ema", type=float, default=0.995)
-    ap.add_argument("--crop", type=int, default=64, help="upsampler training crop (0 = full image)")
+    ap.add_argument("--crop", type=int, default=32, help="upsampler training crop (0 = full image)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
