@@ -108,6 +108,9 @@ inline vf exp(vf x) {
 }
 
 #else  // portable fallback: GCC vector extensions
+// 64-byte vectors passed by value between these inline helpers: GCC's note that their ABI differs
+// without AVX-512 does not concern code that never crosses a library boundary.
+#pragma GCC diagnostic ignored "-Wpsabi"
 typedef float vf __attribute__((vector_size(64)));
 typedef int32_t vi __attribute__((vector_size(64)));
 
