@@ -11,6 +11,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { listFolderFiles } from "glide-studio";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist/cli/main.js");
@@ -56,7 +57,10 @@ test("nodes prints the schema as JSON", async () => {
   const models = tmp();
   fs.writeFileSync(path.join(models, "mine.safetensors"), "");
   const withModels = JSON.parse((await run(["nodes", "LoadCheckpoint", "--models-dir", models])).stdout);
-  assert.deepEqual(withModels.input.required.ckpt_name[0], ["mine.safetensors"]);
+  // The user's checkpoints, then the bundled demo models (models/demo) as "demo/<file>".
+  const bundled = listFolderFiles(path.join(root, "models"), [".pt", ".safetensors"]);
+  assert.ok(bundled.every((f) => f.startsWith("demo/")), `bundled: ${bundled}`);
+  assert.deepEqual(withModels.input.required.ckpt_name[0], ["mine.safetensors", ...bundled].sort());
   assert.deepEqual(withModels.input_order, { required: ["ckpt_name"], optional: ["precision", "device"] });
   const one = await run(["nodes", "Guidance"]);
   assert.deepEqual(JSON.parse(one.stdout).input_order, { required: ["positive", "scale"], optional: ["negative"] });

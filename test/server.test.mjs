@@ -7,6 +7,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { listFolderFiles } from "glide-studio";
 import { startTestServer, tempPaths, countPrompt, request, openWs } from "./helpers/server-fixtures.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -53,10 +54,11 @@ test("information routes: object_info, system_stats, models, workflows, editor f
   assert.equal(r.json.devices[0].type, "cpu");
 
   r = await request(base, "/models");
-  assert.deepEqual(r.json.checkpoints.map((c) => c.name), ["base.pt"]);
+  const bundled = listFolderFiles(path.join(here, "..", "models"), [".pt", ".safetensors"]);
+  assert.deepEqual(r.json.checkpoints.map((c) => c.name), ["base.pt", ...bundled].sort(), "the models folder's, then the bundled demo models");
   assert.equal(r.json.checkpoints[0].bytes, 1);
   r = await request(base, "/models/checkpoints");
-  assert.deepEqual(r.json, ["base.pt"]);
+  assert.deepEqual(r.json, ["base.pt", ...bundled].sort());
   r = await request(base, "/models/loras");
   assert.equal(r.status, 404);
 

@@ -28,6 +28,6 @@ export {
   type LoadedWorkflow,
   type InputOverride,
 } from "./workflow.js";
-export { listFolderFiles, resolveInFolder, listInputs, isWidget } from "./inputs.js";
+export { listChoiceFiles, listFolderFiles, resolveChoiceFile, resolveInFolder, listInputs, isWidget } from "./inputs.js";
 export { analyzePrompt, type ExecutionPlan } from "./validate.js";
 export { formatValidationReport } from "./report.js";

@@ -69,11 +69,29 @@ export function listFolderFiles(folder: string, extensions: readonly string[]): 
   return found.sort();
 }
 
+/** The files a file-choice input offers: its folder's, then bundled ones it does not shadow. */
+export function listChoiceFiles(type: FileChoices, paths: FolderPaths): string[] {
+  const own = listFolderFiles(paths[type.folder], type.extensions);
+  const bundled = type.bundled ? listFolderFiles(type.bundled, type.extensions) : [];
+  return [...new Set([...own, ...bundled])].sort();
+}
+
 /** The current choices of a choice-list input (file lists read now). */
 export function choicesOf(type: InputType, paths: FolderPaths | undefined): readonly string[] | undefined {
   if (Array.isArray(type)) return type as readonly string[];
-  if (isFileChoices(type)) return paths ? listFolderFiles(paths[type.folder], type.extensions) : [];
+  if (isFileChoices(type)) return paths ? listChoiceFiles(type, paths) : [];
   return undefined;
+}
+
+/**
+ * The absolute path of a file-choice value: in the input's folder, else in its bundled folder when only
+ * that one has it (a name in neither resolves into the folder, so errors name the user's folder).
+ */
+export function resolveChoiceFile(type: FileChoices, paths: FolderPaths, name: string): string {
+  const own = resolveInFolder(paths[type.folder], name);
+  if (!type.bundled || fs.existsSync(own)) return own;
+  const bundled = resolveInFolder(type.bundled, name);
+  return fs.existsSync(bundled) ? bundled : own;
 }
 
 /**

@@ -32,6 +32,11 @@ export interface FileChoices {
   folder: FolderName;
   /** Lower-case file name endings to list, e.g. `[".pt", ".safetensors"]`. */
   extensions: readonly string[];
+  /**
+   * A folder of files shipped with the package (the demo models), offered beside the folder's own;
+   * a name present in both resolves to the user's file.
+   */
+  bundled?: string;
 }
 
 /** Options of one input, as served in `/object_info`. */

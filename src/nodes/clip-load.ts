@@ -2,7 +2,7 @@
 import path from "node:path";
 import { sidecarPaths } from "../checkpoint/index.js";
 import { loadClip } from "../clip/index.js";
-import { resolveInFolder } from "../graph/inputs.js";
+import { resolveChoiceFile } from "../graph/inputs.js";
 import type { FolderPaths, NodeContext, NodeDefinition } from "../graph/types.js";
 import { CHECKPOINT_FILES, statFingerprint } from "./files.js";
 
@@ -33,10 +33,10 @@ export const LoadClip: NodeDefinition = {
   output: ["CLIP_MODEL"],
   output_tooltips: ["The loaded CLIP"],
   fingerprint: (inputs: Record<string, unknown>, paths: FolderPaths) =>
-    clipFingerprint(resolveInFolder(paths.models, String(inputs.image_encoder)), resolveInFolder(paths.models, String(inputs.text_encoder))),
+    clipFingerprint(resolveChoiceFile(CHECKPOINT_FILES, paths, String(inputs.image_encoder)), resolveChoiceFile(CHECKPOINT_FILES, paths, String(inputs.text_encoder))),
   async execute({ image_encoder, text_encoder }: LoadClipInputs, ctx: NodeContext) {
-    const image = resolveInFolder(ctx.paths.models, image_encoder);
-    const text = resolveInFolder(ctx.paths.models, text_encoder);
+    const image = resolveChoiceFile(CHECKPOINT_FILES, ctx.paths, image_encoder);
+    const text = resolveChoiceFile(CHECKPOINT_FILES, ctx.paths, text_encoder);
     const source = { file: `${path.resolve(image)}\n${path.resolve(text)}`, version: await clipFingerprint(image, text) };
     const clip = await ctx.models.get(JSON.stringify({ clip: source }), source, () => loadClip(image, text));
     return { result: [clip] };

@@ -1,7 +1,7 @@
 /** LoadCheckpoint: a GLIDE UNet from the models folder, loaded once and shared. */
 import path from "node:path";
 import { sidecarPaths } from "../checkpoint/glide-resolve.js";
-import { resolveInFolder } from "../graph/inputs.js";
+import { resolveChoiceFile } from "../graph/inputs.js";
 import type { FolderPaths, NodeContext, NodeDefinition } from "../graph/types.js";
 import { DEVICE_OPTIONS, loadModel, PRECISION_OPTIONS } from "../model/index.js";
 import { resolveCudaPrecision, resolveDevice } from "../model/device.js";
@@ -45,12 +45,12 @@ export const LoadCheckpoint: NodeDefinition = {
   output: ["GLIDE_MODEL"],
   output_tooltips: ["The loaded model"],
   fingerprint: (inputs: Record<string, unknown>, paths: FolderPaths) =>
-    checkpointFingerprint(resolveInFolder(paths.models, String(inputs.ckpt_name))),
+    checkpointFingerprint(resolveChoiceFile(CHECKPOINT_FILES, paths, String(inputs.ckpt_name))),
   async execute({ ckpt_name, precision: requested = "auto", device: wanted = "auto" }: LoadInputs, ctx: NodeContext) {
     // "auto" and what it resolves to share one cached model.
     const { device } = resolveDevice(wanted, "LoadCheckpoint");
     const precision = device === "cuda" ? resolveCudaPrecision(requested) : resolveBackend(requested, "LoadCheckpoint").precision;
-    const file = resolveInFolder(ctx.paths.models, ckpt_name);
+    const file = resolveChoiceFile(CHECKPOINT_FILES, ctx.paths, ckpt_name);
     const fingerprint = await checkpointFingerprint(file);
     const source = { file: path.resolve(file), version: fingerprint };
     const key = JSON.stringify({ ...source, precision, device });

@@ -92,13 +92,23 @@ async function describe(file: string): Promise<string> {
   }
 }
 
+async function printCheckpoints(folder: string, files: string[]): Promise<void> {
+  for (const f of files) {
+    const size = (await fs.stat(path.join(folder, f))).size;
+    console.log(`  ${f.padEnd(28)} ${formatBytes(size).padStart(10)}  ${await describe(path.join(folder, f))}`);
+  }
+}
+
 async function list(args: ModelsArgs): Promise<number> {
   const files = listFolderFiles(args.models, CHECKPOINT_FILES.extensions);
   console.log(`models folder: ${args.models}`);
   if (!files.length) console.log("  (no checkpoints; `glide-studio models download base` fetches one)");
-  for (const f of files) {
-    const size = (await fs.stat(path.join(args.models, f))).size;
-    console.log(`  ${f.padEnd(28)} ${formatBytes(size).padStart(10)}  ${await describe(path.join(args.models, f))}`);
+  await printCheckpoints(args.models, files);
+  const bundledDir = CHECKPOINT_FILES.bundled;
+  const bundled = bundledDir && path.resolve(bundledDir) !== path.resolve(args.models) ? listFolderFiles(bundledDir, CHECKPOINT_FILES.extensions).filter((f) => !files.includes(f)) : [];
+  if (bundledDir && bundled.length) {
+    console.log(`bundled with glide-studio (${bundledDir}):`);
+    await printCheckpoints(bundledDir, bundled);
   }
   const missing = Object.entries(MODEL_CATALOG).filter(([, m]) => m.files.some((f) => !files.includes(f)));
   if (missing.length) {

@@ -4,12 +4,10 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { Router } from "express";
 import { objectInfo, nodeSchema } from "../../graph/schema.js";
-import { listFolderFiles } from "../../graph/inputs.js";
+import { listChoiceFiles, resolveChoiceFile } from "../../graph/inputs.js";
+import { CHECKPOINT_FILES } from "../../nodes/files.js";
 import type { ServerContext } from "../context.js";
 import { HttpError } from "../http-error.js";
-
-/** File endings listed as checkpoints by `/models`. */
-export const CHECKPOINT_EXTENSIONS = [".pt", ".pth", ".safetensors", ".ckpt", ".bin"];
 
 /** The routes. */
 export function infoRoutes(ctx: ServerContext): Router {
@@ -44,12 +42,12 @@ export function infoRoutes(ctx: ServerContext): Router {
     });
   });
 
-  // Checkpoints in the models folder, with sizes (what LoadCheckpoint offers).
+  // Checkpoints in the models folder and the bundled demo models, with sizes (what LoadCheckpoint offers).
   r.get("/models", async (_req, res) => {
-    const names = listFolderFiles(ctx.paths.models, CHECKPOINT_EXTENSIONS);
+    const names = listChoiceFiles(CHECKPOINT_FILES, ctx.paths);
     const checkpoints = await Promise.all(
       names.map(async (name) => {
-        const st = await fs.stat(path.join(ctx.paths.models, name));
+        const st = await fs.stat(resolveChoiceFile(CHECKPOINT_FILES, ctx.paths, name));
         return { name, bytes: st.size, modified: st.mtime.toISOString() };
       }),
     );
@@ -59,7 +57,7 @@ export function infoRoutes(ctx: ServerContext): Router {
   // ComfyUI-compatible folder listing: `/models/checkpoints` → file names.
   r.get("/models/:folder", (req, res) => {
     if (req.params.folder !== "checkpoints") throw new HttpError(404, `unknown model folder "${req.params.folder}" (known: checkpoints)`, "not_found");
-    res.json(listFolderFiles(ctx.paths.models, CHECKPOINT_EXTENSIONS));
+    res.json(listChoiceFiles(CHECKPOINT_FILES, ctx.paths));
   });
 
   return r;
