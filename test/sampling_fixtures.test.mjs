@@ -8,9 +8,9 @@ import { execFileSync } from "node:child_process";
 import { loadModel, sample, createSampler } from "glide-studio";
 import { fixture, loadNpy, loadTensor } from "./helpers/npy.mjs";
 import { assertClose } from "./helpers/compare.mjs";
+import { manifest, runModel, runOptions, tokenRows } from "./helpers/sampling_runs.mjs";
 import { stepAllowance } from "./helpers/step-tolerance.mjs";
 
-const manifest = JSON.parse(fs.readFileSync(fixture("manifest.json"), "utf8"));
 const RUNS = ["t2i_cfg_27", "t2i_cfg_10", "ddim", "upsample", "inpaint_base", "inpaint_upsample"];
 
 const models = new Map();
@@ -20,47 +20,10 @@ async function model(name) {
   return models.get(name);
 }
 
-function tokenRows(file, from, to) {
-  const { shape, data, dtype } = loadNpy(file);
-  const rows = [];
-  for (let r = from; r < to; r++) {
-    const row = Array.from(data.subarray(r * shape[1], (r + 1) * shape[1]), (v) => (dtype === "|b1" ? v !== 0 : Number(v)));
-    rows.push(row);
-  }
-  return rows;
-}
-
-/** The sample() options that reproduce a recorded run, read from the manifest. */
-function runOptions(run) {
-  const r = manifest.runs[run];
-  const dir = `sampling/${run}`;
-  const exists = (name) => fs.existsSync(fixture(`${dir}/${name}.npy`));
-  const guided = r.guidance_scale !== undefined;
-  const rows = loadNpy(`${dir}/tokens`).shape[0];
-  const batch = guided ? rows / 2 : rows;
-  const opts = {
-    prompts: { tokens: tokenRows(`${dir}/tokens`, 0, batch), mask: tokenRows(`${dir}/mask`, 0, batch) },
-    respacing: r.respacing,
-    sampler: r.kind.includes("ddim_sample_loop") ? "ddim" : "ddpm",
-    clipDenoised: r.clip_denoised,
-    noise: { init: loadTensor(`${dir}/noise_init`), ...(exists("noise_steps") ? { steps: loadTensor(`${dir}/noise_steps`) } : {}) },
-  };
-  if (guided) {
-    opts.guidanceScale = r.guidance_scale;
-    opts.negativePrompt = { tokens: tokenRows(`${dir}/tokens`, batch, rows), mask: tokenRows(`${dir}/mask`, batch, rows) };
-  }
-  if (r.upsample_temp !== undefined) opts.temperature = r.upsample_temp;
-  if (exists("low_res")) opts.lowRes = loadTensor(`${dir}/low_res`);
-  if (exists("source_image")) opts.inpaint = { image: loadTensor(`${dir}/source_image`), mask: loadTensor(`${dir}/source_mask`) };
-  return opts;
-}
-
-const modelOf = (run) => manifest.runs[run].model;
-
 for (const run of RUNS) {
   test(`${run}: every step from the reference x_t[j-1] matches x_t[j] (≤ 1e-4)`, async () => {
     const dir = `sampling/${run}`;
-    const sampler = await createSampler(await model(modelOf(run)), runOptions(run));
+    const sampler = await createSampler(await model(runModel(run)), runOptions(run));
     try {
       const xt = loadTensor(`${dir}/x_t`);
       const [K, ...shape] = xt.shape;
@@ -76,7 +39,7 @@ for (const run of RUNS) {
       for (let j = 0; j < K; j++) {
         const out = await sampler.step(j, j === 0 ? xT : at(xt, j - 1));
         assert.equal(out.timestep, stepT[j], `step ${j} timestep`);
-        const allow = stepAllowance(modelOf(run), manifest.runs[run].respacing, j);
+        const allow = stepAllowance(runModel(run), manifest.runs[run].respacing, j);
         const { rel } = assertClose(out.x, at(xt, j), { rtol: 1e-4, elementAtol: allow.x, label: `${run} x_t[${j}]` });
         if (pred) assertClose(out.pred, at(pred, j), { rtol: 1e-4, atol: allow.pred, label: `${run} pred_xstart[${j}]` });
         worst = Math.max(worst, rel);
@@ -88,7 +51,7 @@ for (const run of RUNS) {
   });
 
   test(`${run}: sample() end to end matches the reference samples (≤ 1e-3)`, async () => {
-    const { samples } = await sample(await model(modelOf(run)), runOptions(run));
+    const { samples } = await sample(await model(runModel(run)), runOptions(run));
     const { rel } = assertClose(samples, loadTensor(`sampling/${run}/samples`), { rtol: 1e-3, label: `${run} samples` });
     console.log(`# ${run}: end-to-end relative error ${rel.toExponential(2)}`);
   });

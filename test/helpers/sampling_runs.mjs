@@ -1,11 +1,12 @@
-// The sample() options that reproduce a recorded run of test/fixtures/glide/sampling (same reading of the
-// manifest as test/sampling_fixtures.test.mjs), for the CUDA loop's end-to-end checks.
+// The sample() options that reproduce a recorded run of test/fixtures/glide/sampling, read from the
+// manifest: one reading shared by the CPU acceptance test (sampling_fixtures) and the CUDA loop's checks.
 import fs from "node:fs";
 import { fixture, loadNpy, loadTensor } from "./npy.mjs";
 
 export const manifest = JSON.parse(fs.readFileSync(fixture("manifest.json"), "utf8"));
 
-function tokenRows(file, from, to) {
+/** Rows `from`..`to` of a [rows, ctx] token or mask fixture as plain arrays (booleans for a mask). */
+export function tokenRows(file, from, to) {
   const { shape, data, dtype } = loadNpy(file);
   const rows = [];
   for (let r = from; r < to; r++) {
