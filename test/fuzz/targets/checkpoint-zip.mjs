@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { mutateBytes } from "../mutate.mjs";
 import { mutatePickle } from "../pickle.mjs";
 import { buildZip, mutateZipFields, readZip } from "../zip.mjs";
+import { readCheckpointStages } from "./checkpoint-common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -86,28 +87,8 @@ export async function setup() {
 
 /** Runs one case: index, then every tensor's data (up to 8), then the GLIDE config resolution. */
 export async function run(input, meta, ctx) {
-  const file = path.join(ctx.tmp, "case.pt");
-  fs.writeFileSync(file, input);
-  let index;
-  try {
-    index = await api.readCheckpointIndex(file);
-  } catch (error) {
-    return { outcome: "error", stage: "index", error, file };
-  }
-  try {
-    for (const name of [...index.tensors.keys()].slice(0, 8)) {
-      const t = await api.readTensorData(index, name);
-      if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new Error(`fuzz: ${name} has ${t.data.length} values for shape [${t.shape}]`);
-    }
-  } catch (error) {
-    return { outcome: "error", stage: "tensor", error, file };
-  }
-  try {
-    await api.resolveGlideConfig(index);
-  } catch (error) {
-    return { outcome: "ok", stage: "config", otherErrors: [error], file };
-  }
-  return { outcome: "ok", stage: "done", file };
+  const { file, result } = await readCheckpointStages(api, input, "case.pt", ctx);
+  return result ?? { outcome: "ok", stage: "done", file };
 }
 
 /** Target-specific properties: errors name the file; a pickle naming a forbidden callable never loads. */

@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { mutateBytes } from "../mutate.mjs";
 import { mutateSafetensors } from "../safetensors.mjs";
+import { readCheckpointStages } from "./checkpoint-common.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -59,27 +60,8 @@ export async function setup(ctx) {
 
 /** Runs one case: index, tensors (up to 8), config; then, if asked and the config resolved, a native load. */
 export async function run(input, meta, ctx) {
-  const file = path.join(ctx.tmp, "case.safetensors");
-  fs.writeFileSync(file, input);
-  let index;
-  try {
-    index = await api.readCheckpointIndex(file);
-  } catch (error) {
-    return { outcome: "error", stage: "index", error, file };
-  }
-  try {
-    for (const name of [...index.tensors.keys()].slice(0, 8)) {
-      const t = await api.readTensorData(index, name);
-      if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new Error(`fuzz: ${name} has ${t.data.length} values for shape [${t.shape}]`);
-    }
-  } catch (error) {
-    return { outcome: "error", stage: "tensor", error, file };
-  }
-  try {
-    await api.resolveGlideConfig(index);
-  } catch (error) {
-    return { outcome: "ok", stage: "config", otherErrors: [error], file };
-  }
+  const { file, result } = await readCheckpointStages(api, input, "case.safetensors", ctx);
+  if (result) return result;
   if (meta.native) {
     try {
       const model = await api.loadModel(file);
