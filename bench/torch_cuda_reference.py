@@ -10,30 +10,12 @@ Prints one JSON line: base step (batch 2) and upsampler step (batch 1) medians, 
 """
 
 import json
-import os
 import statistics
 import sys
 
-import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
-from glide_model import create_model, timestep_embedding  # noqa: E402
-
-
-def load_safetensors(path: str) -> dict:
-    """float32 safetensors -> state dict."""
-    raw = np.memmap(path, dtype=np.uint8, mode="r")
-    n = int(np.frombuffer(raw[:8].tobytes(), dtype="<u8")[0])
-    header = json.loads(raw[8:8 + n].tobytes())
-    header.pop("__metadata__", None)
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        assert info["dtype"] == "F32", name
-        a, b = info["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(raw[base + a:base + b], dtype="<f4").reshape(info["shape"]).copy())
-    return out
+from torch_glide import create_model, load_safetensors, unet_step as unet
 
 
 def build(job, device):
@@ -43,19 +25,6 @@ def build(job, device):
     model = create_model(config).eval()
     model.load_state_dict(load_safetensors(job["weights"]), strict=True)
     return model.to(device)
-
-
-def unet(model, h, t, xf_proj, xf_out):
-    """unet_forward with the text embedding computed once per sample (as the official sampler does)."""
-    emb = model.time_embed(timestep_embedding(t, model.model_channels)) + xf_proj.to(torch.float32)
-    hs = []
-    for module in model.input_blocks:
-        h = module(h, emb, xf_out)
-        hs.append(h)
-    h = model.middle_block(h, emb, xf_out)
-    for module in model.output_blocks:
-        h = module(torch.cat([h, hs.pop()], dim=1), emb, xf_out)
-    return model.out(h)
 
 
 def cuda_time(fn, runs):

@@ -12,56 +12,12 @@ sample); each timed step is one UNet call including the attention blocks' encode
 """
 
 import json
-import os
 import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
-from glide_model import create_model, timestep_embedding  # noqa: E402
-
-
-def load_safetensors(path: str) -> dict:
-    """float32 safetensors -> state dict backed by the memory-mapped file."""
-    raw = np.memmap(path, dtype=np.uint8, mode="r")
-    n = int(np.frombuffer(raw[:8].tobytes(), dtype="<u8")[0])
-    header = json.loads(raw[8:8 + n].tobytes())
-    header.pop("__metadata__", None)
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        assert info["dtype"] == "F32", name
-        a, b = info["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(raw[base + a:base + b], dtype="<f4").reshape(info["shape"]))
-    return out
-
-
-def unet_step(model, h, t, xf_proj, xf_out):
-    """Text2ImUNet.unet_forward with the text embedding computed beforehand."""
-    emb = model.time_embed(timestep_embedding(t, model.model_channels)) + xf_proj.to(torch.float32)
-    hs = []
-    for module in model.input_blocks:
-        h = module(h, emb, xf_out)
-        hs.append(h)
-    h = model.middle_block(h, emb, xf_out)
-    for module in model.output_blocks:
-        h = module(torch.cat([h, hs.pop()], dim=1), emb, xf_out)
-    return model.out(h)
-
-
-def timed(fn, runs):
-    """Wall and process-CPU seconds of `runs` calls after one warm-up."""
-    fn()
-    wall, cpu = [], []
-    for _ in range(runs):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - w0)
-        cpu.append(time.process_time() - c0)
-    return {"wall": wall, "cpu": cpu}
+from torch_glide import create_model, load_safetensors, timed, unet_step
 
 
 def run_job(job: dict) -> dict:
