@@ -29,22 +29,30 @@ export function sidecarPaths(file: string): string[] {
   return paths;
 }
 
-async function readSidecar(file: string): Promise<{ path: string; options: Partial<GlideConfig> } | null> {
+/**
+ * The first options sidecar of `file` that exists (see {@link sidecarPaths}), parsed by `parse`; null when
+ * there is none. `what` names the sidecar in errors ("model options", "CLIP options"), which name its path.
+ */
+export async function readSidecar<T>(
+  file: string,
+  what: string,
+  parse: (raw: unknown, path: string) => T,
+): Promise<{ path: string; options: T } | null> {
   for (const p of sidecarPaths(file)) {
     let text: string;
     try {
       text = await fs.readFile(p, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw new Error(`${p}: cannot read the model options sidecar (${(err as Error).message})`);
+      throw new Error(`${p}: cannot read the ${what} sidecar (${(err as Error).message})`);
     }
     let raw: unknown;
     try {
       raw = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${p}: the model options sidecar is not valid JSON (${(err as Error).message})`);
+      throw new Error(`${p}: the ${what} sidecar is not valid JSON (${(err as Error).message})`);
     }
-    return { path: p, options: parseGlideOptions(raw, p) };
+    return { path: p, options: parse(raw, p) };
   }
   return null;
 }
@@ -60,7 +68,7 @@ export async function resolveGlideConfig(
   overrides?: GlideOptions | Partial<GlideConfig>,
 ): Promise<{ kind: GlideKind; config: GlideConfig }> {
   const { attentionDs, ...inferred } = inferGlideFromShapes(index);
-  const sidecar = await readSidecar(index.file);
+  const sidecar = await readSidecar(index.file, "model options", parseGlideOptions);
   const user = { ...sidecar?.options, ...parseGlideOptions(overrides, "model options") };
   const superRes = user.super_res ?? inferred.super_res;
   const merged: GlideConfig = {

@@ -3,8 +3,8 @@
  * for what shapes cannot tell (heads, logit scale, schedule), then sidecars `<checkpoint>.json` next to either
  * file, then the caller's options — and validating every tensor of both files against the result.
  */
-import fs from "node:fs/promises";
 import { sidecarPaths } from "../checkpoint/index.js";
+import { readSidecar } from "../checkpoint/glide-resolve.js";
 import type { CheckpointIndex } from "../checkpoint/index.js";
 import { parseClipOptions, RELEASED_CLIP_CONFIG, type ClipConfig, type ClipOptions } from "./config.js";
 import { expectedClipImageTensors, expectedClipTextTensors } from "./layout.js";
@@ -86,26 +86,6 @@ function infer(image: CheckpointIndex, text: CheckpointIndex): Inferred {
   };
 }
 
-async function readSidecar(file: string): Promise<{ path: string; options: Partial<ClipConfig> } | null> {
-  for (const p of sidecarPaths(file)) {
-    let text: string;
-    try {
-      text = await fs.readFile(p, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw new Error(`${p}: cannot read the CLIP options sidecar (${(err as Error).message})`);
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`${p}: the CLIP options sidecar is not valid JSON (${(err as Error).message})`);
-    }
-    return { path: p, options: parseClipOptions(raw, p) };
-  }
-  return null;
-}
-
 /**
  * Heads and features per head of one transformer of `width` features: from whichever the user gave, else the
  * released model's 64 features per head.
@@ -167,7 +147,10 @@ export async function resolveClipConfig(
   overrides?: ClipOptions | Partial<ClipConfig>,
 ): Promise<ClipConfig> {
   const inferred = infer(image, text);
-  const sidecars = [await readSidecar(image.file), await readSidecar(text.file)].filter((s) => s !== null);
+  const sidecars = [
+    await readSidecar(image.file, "CLIP options", parseClipOptions),
+    await readSidecar(text.file, "CLIP options", parseClipOptions),
+  ].filter((s) => s !== null);
   const user: Partial<ClipConfig> = Object.assign(
     {},
     ...sidecars.map((s) => s!.options),
