@@ -169,7 +169,15 @@ test("editor: validation errors are shown on the node and input at fault", { ski
   const context = await launch(t);
   const errors = [];
   const page = await openEditor(context, `${server.url}/`, errors);
-  // No checkpoints in this models folder: queueing reports the missing model on LoadCheckpoint.
+  // Without base.pt in the models folder the first graph is the demo text2im, on the bundled models.
+  await page.waitForFunction(() => window.glideApp.graph._nodes.some((n) => n.type === "LoadCheckpoint"));
+  const firstCkpt = await page.evaluate(() =>
+    window.glideApp.graph._nodes.find((n) => n.type === "LoadCheckpoint").widgets.find((w) => w.name === "ckpt_name").value);
+  assert.equal(firstCkpt, "demo/base.pt");
+  // The official text2im needs base.pt, which this models folder lacks: queueing reports it on LoadCheckpoint.
+  await page.click("#btn-workflows");
+  await page.click("#workflow-list li[data-name='text2im.json']");
+  await page.waitForFunction(() => window.glideApp.graph._nodes.some((n) => n.type === "LoadCheckpoint" && n.widgets.some((w) => w.name === "ckpt_name" && w.value === "base.pt")));
   await page.click("#btn-queue");
   await page.waitForSelector("#error-panel:not([hidden])");
   const text = await page.textContent("#error-list");

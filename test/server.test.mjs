@@ -62,11 +62,15 @@ test("information routes: object_info, system_stats, models, workflows, editor f
   r = await request(base, "/models/loras");
   assert.equal(r.status, 404);
 
+  await fs.mkdir(path.join(paths.workflows, "more"));
+  await fs.writeFile(path.join(paths.workflows, "more", "nested.json"), JSON.stringify({ format: "glide-studio/editor", format_version: 1, nodes: [], links: [] }));
   r = await request(base, "/workflows");
-  assert.deepEqual(r.json, ["demo.json"]);
+  assert.deepEqual(r.json, ["demo.json", "more/nested.json"], "the folder's workflows, then one sub-folder level");
   r = await request(base, "/workflows/demo.json");
   assert.equal(r.json.format, "glide-studio/editor");
-  for (const bad of ["..%2Fdata%2Fqueue.json", "README.md", "missing.json", "%2Fetc%2Fpasswd"]) {
+  r = await request(base, `/workflows/${encodeURIComponent("more/nested.json")}`);
+  assert.equal(r.json.format, "glide-studio/editor");
+  for (const bad of ["..%2Fdata%2Fqueue.json", "more%2F..%2F..%2Fdata%2Fqueue.json", "a%2Fb%2Fc.json", "README.md", "missing.json", "%2Fetc%2Fpasswd"]) {
     r = await request(base, `/workflows/${bad}`);
     assert.ok([400, 404].includes(r.status), `${bad}: ${r.status}`);
   }

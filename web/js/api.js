@@ -57,6 +57,11 @@ export class Api extends EventTarget {
     return this.request("/workflows");
   }
 
+  /** Checkpoint names LoadCheckpoint offers (the models folder's and the bundled demo models). */
+  checkpoints() {
+    return this.request("/models/checkpoints");
+  }
+
   workflow(name) {
     return this.request(`/workflows/${encodeURIComponent(name)}`);
   }

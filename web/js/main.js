@@ -12,7 +12,10 @@ import { linkColor } from "./colors.js";
 const LG = window.LiteGraph;
 const STORAGE_KEY = "glide.workflow";
 const NAME_KEY = "glide.workflowName";
+// The text2im pipeline opens first: OpenAI's models when base.pt is in the models folder, else the
+// bundled demo family, so a fresh install shows a graph that runs.
 const DEFAULT_WORKFLOW = "text2im.json";
+const DEMO_WORKFLOW = "demo/text2im.json";
 
 const $ = (id) => document.getElementById(id);
 
@@ -108,7 +111,9 @@ class EditorApp {
         console.warn("could not restore the last workflow:", err);
       }
     }
-    await this.openShipped(DEFAULT_WORKFLOW).catch(() => {});
+    const checkpoints = await this.api.checkpoints().catch(() => []);
+    const first = !checkpoints.includes("base.pt") && checkpoints.includes("demo/base.pt") ? DEMO_WORKFLOW : DEFAULT_WORKFLOW;
+    await this.openShipped(first).catch(() => {});
   }
 
   async openShipped(name) {
