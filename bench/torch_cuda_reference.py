@@ -28,7 +28,7 @@ def build(job, device):
 
 
 def cuda_time(fn, runs):
-    """Milliseconds of each of `runs` calls after a warm-up, by CUDA events."""
+    """Seconds taken by each of `runs` calls after a warm-up, timed by CUDA events."""
     fn()
     torch.cuda.synchronize()
     out = []
