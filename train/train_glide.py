@@ -195,6 +195,7 @@ def main() -> None:
     ap.add_argument("--export", action="store_true",
                     help="only write the release files (and preview) from train/runs/<model>/state.pt")
     ap.add_argument("--log-every", type=int, default=50)
+    ap.add_argument("--save-every", type=float, default=5.0, help="minutes between training-state saves")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -211,15 +212,21 @@ def main() -> None:
     batches = Batches(opts, args.seed, args.batch, args.crop)
     run_dir = ROOT / "train" / "runs" / args.model
     run_dir.mkdir(parents=True, exist_ok=True)
-    step, elapsed_before, history = 0, 0.0, []
+    step, elapsed_before, history, phases = 0, 0.0, [], []
     if args.resume or args.export:
         state = torch.load(run_dir / "state.pt")
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         optim.load_state_dict(state["optim"])
         step, elapsed_before, history = state["step"], state["elapsed"], state["history"]
+        phases = state.get("phases") or [{"from_step": 0, "to_step": step, "note": "settings of this run's first invocation"}]
+    # This invocation's settings; a resumed run with other settings (e.g. full-size upsampler
+    # fine-tuning) appends a phase, so training.json tells the whole story.
+    phase = {"from_step": step, "batch": args.batch, "lr": args.lr, "ema": args.ema, "seed": args.seed,
+             "bf16": args.bf16, "threads": args.threads, "init": Path(args.init).name if args.init else None,
+             "crop": args.crop if opts.super_res else None}
     if args.export:
-        export(ema, opts, args, run_dir, step, elapsed_before, history)
+        export(ema, opts, args, run_dir, step, elapsed_before, history, phases)
         return
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.model}: {n_params / 1e6:.2f} M parameters, batch {args.batch}, {json.dumps(CONFIGS[args.model])}",
@@ -227,6 +234,15 @@ def main() -> None:
 
     gen = torch.Generator().manual_seed(args.seed * 1000 + step)
     t_start = time.time()
+    last_save = t_start
+
+    def save_state(elapsed: float) -> None:
+        done = phases + [{**phase, "to_step": step, "minutes": round((elapsed - elapsed_before) / 60, 1)}]
+        tmp = run_dir / "state.pt.tmp"
+        torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optim": optim.state_dict(), "step": step,
+                    "elapsed": elapsed, "history": history, "phases": done}, tmp)
+        tmp.replace(run_dir / "state.pt")  # atomic: a killed run leaves the previous state intact
+
     acc = {"loss": 0.0, "mse": 0.0, "vb": 0.0, "n": 0}
     while step < args.max_steps:
         elapsed = elapsed_before + time.time() - t_start
@@ -261,19 +277,20 @@ def main() -> None:
             history.append(row)
             print(json.dumps(row), flush=True)
             acc = {"loss": 0.0, "mse": 0.0, "vb": 0.0, "n": 0}
+        if not args.bench and time.time() - last_save > args.save_every * 60:
+            save_state(elapsed_before + time.time() - t_start)
+            last_save = time.time()
     elapsed = elapsed_before + time.time() - t_start
     print(f"{step} steps in {elapsed / 60:.1f} min ({elapsed / max(step, 1):.3f} s/step)", flush=True)
     if args.bench:
         return
-    torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optim": optim.state_dict(), "step": step,
-                "elapsed": elapsed, "history": history}, run_dir / "state.pt")
-    export(ema, opts, args, run_dir, step, elapsed, history)
+    save_state(elapsed)
+    export(ema, opts, args, run_dir, step, elapsed, history, torch.load(run_dir / "state.pt")["phases"])
 
 
-def export(ema, opts: GlideOptions, args, run_dir: Path, step: int, elapsed: float, history: list) -> None:
-    meta = {"steps": step, "batch": args.batch, "lr": args.lr, "ema": args.ema, "seed": args.seed,
-            "minutes": round(elapsed / 60, 1), "threads": args.threads, "bf16": args.bf16,
-            "init": Path(args.init).name if args.init else None, "crop": args.crop if opts.super_res else None,
+def export(ema, opts: GlideOptions, args, run_dir: Path, step: int, elapsed: float, history: list,
+           phases: list) -> None:
+    meta = {"steps": step, "minutes": round(elapsed / 60, 1), "phases": phases,
             "loss_curve": history[:: max(1, len(history) // 12)] + history[-1:]}
     path = save_release(ema, opts, Path(args.out), args.model, meta)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
