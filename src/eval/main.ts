@@ -2,7 +2,7 @@
 /**
  * `npm run eval:demo`: evaluates the bundled demo models (models/demo) with our runtime and writes
  * docs/demo-eval.md. Options: --models DIR, --out FILE, --steps N (base respacing), --singles N, --pairs N,
- * --cfg 1,2,3 --clip 1,3 (scales), --seed N, --quick (few cases, 25 steps: a smoke run).
+ * --cfg 1,2,3 --clip 1,3 (scales), --seed N, --precision auto|fp32|bf16, --quick (few cases, 25 steps: a smoke run).
  */
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -31,6 +31,11 @@ function parseArgs(argv: string[]): { opts: DemoEvalOptions; out: string } {
     else if (a === "--cfg") opts.cfgScales = scales(next());
     else if (a === "--clip") opts.clipScales = scales(next());
     else if (a === "--seed") opts.seed = Number(next());
+    else if (a === "--precision") {
+      const v = next();
+      if (v !== "auto" && v !== "fp32" && v !== "bf16") throw new Error(`eval:demo: --precision must be auto, fp32 or bf16, got ${v}`);
+      opts.precision = v;
+    }
     else if (a === "--quick") Object.assign(opts, { singles: 8, pairs: 4, respacing: "25", cfgScales: [3], clipScales: [3] });
     else throw new Error(`eval:demo: unknown option ${a} (see the header of src/eval/main.ts)`);
   }
